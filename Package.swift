@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Swift settings shared by every Glossa target: release builds drop bounds checks in hot
+/// kernels only where the code uses unsafe pointers explicitly, so no global -Ounchecked.
+let glossaSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "Glossa",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "GlossaTensor", targets: ["GlossaTensor"]),
+        .library(name: "GlossaNN", targets: ["GlossaNN"]),
+        .library(name: "GlossaSupport", targets: ["GlossaSupport"]),
+        .executable(name: "glossa", targets: ["glossa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: each is a module map over one Debian -dev package.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+
+        .target(name: "GlossaSupport", swiftSettings: glossaSettings),
+        .target(name: "GlossaTensor", dependencies: ["CBLAS"], swiftSettings: glossaSettings),
+        .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
+        .executableTarget(
+            name: "glossa",
+            dependencies: [
+                "GlossaTensor", "GlossaNN", "GlossaSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: glossaSettings),
+
+        .target(name: "GlossaTestSupport", dependencies: ["GlossaTensor", "GlossaNN"], path: "Tests/GlossaTestSupport"),
+        .testTarget(name: "GlossaTensorTests", dependencies: ["GlossaTensor", "GlossaTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
+        .testTarget(name: "GlossaCLITests", dependencies: ["GlossaSupport", "GlossaTestSupport"]),
+    ]
+)

@@ -1,0 +1,107 @@
+import Foundation
+import GlossaTensor
+
+/// Pointwise activations with their derivatives. Each class keeps its input for backward.
+public enum ActivationKind: String, Sendable {
+    /// GELU with the tanh approximation (GPT-2 "gelu_new", PyTorch approximate="tanh").
+    case geluTanh
+    /// Exact GELU with erf (Whisper, PyTorch default).
+    case geluErf
+    /// x·σ(x), a.k.a. swish (Llama, Mixtral, DeepSeek experts).
+    case silu
+
+    @inline(__always)
+    func value(_ x: Float) -> Float {
+        switch self {
+        case .geluTanh:
+            let u = Activation.sqrt2OverPi * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (1 + Foundation.tanh(u))
+        case .geluErf:
+            return 0.5 * x * (1 + Foundation.erf(x * Activation.invSqrt2))
+        case .silu:
+            return x / (1 + Foundation.exp(-x))
+        }
+    }
+
+    @inline(__always)
+    func derivative(_ x: Float) -> Float {
+        switch self {
+        case .geluTanh:
+            let u = Activation.sqrt2OverPi * (x + 0.044715 * x * x * x)
+            let t = Foundation.tanh(u)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Activation.sqrt2OverPi * (1 + 3 * 0.044715 * x * x)
+        case .geluErf:
+            // Φ(x) + x·φ(x)
+            return 0.5 * (1 + Foundation.erf(x * Activation.invSqrt2)) + x * Foundation.exp(-0.5 * x * x) * Activation.invSqrt2Pi
+        case .silu:
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 + x * (1 - s))
+        }
+    }
+}
+
+public final class Activation {
+    static let sqrt2OverPi: Float = 0.7978845608028654
+    static let invSqrt2: Float = 0.7071067811865476
+    static let invSqrt2Pi: Float = 0.3989422804014327
+
+    public let kind: ActivationKind
+    private var savedInput: Tensor?
+
+    public init(_ kind: ActivationKind) { self.kind = kind }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        savedInput = x
+        let y = Tensor(zeros: x.shape)
+        let kind = self.kind
+        Parallel.forEachChunk(x.count, minChunk: 16_384) { range in
+            for i in range { y.data[i] = kind.value(x.data[i]) }
+        }
+        return y
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = savedInput else { preconditionFailure("Activation.backward before forward") }
+        let dx = Tensor(zeros: x.shape)
+        let kind = self.kind
+        Parallel.forEachChunk(x.count, minChunk: 16_384) { range in
+            for i in range { dx.data[i] = dy.data[i] * kind.derivative(x.data[i]) }
+        }
+        return dx
+    }
+}
+
+/// SwiGLU gating, the core of `E(x) = W2(silu(W1·x) ⊙ W3·x)`: y = silu(gate) ⊙ up.
+public final class SwiGLU {
+    private var savedGate: Tensor?
+    private var savedUp: Tensor?
+
+    public init() {}
+
+    public func forward(gate: Tensor, up: Tensor) -> Tensor {
+        precondition(gate.shape == up.shape, "SwiGLU: gate \(gate.shape) and up \(up.shape) differ")
+        savedGate = gate
+        savedUp = up
+        let y = Tensor(zeros: gate.shape)
+        Parallel.forEachChunk(gate.count, minChunk: 16_384) { range in
+            for i in range { y.data[i] = ActivationKind.silu.value(gate.data[i]) * up.data[i] }
+        }
+        return y
+    }
+
+    /// Returns (dgate, dup).
+    public func backward(_ dy: Tensor) -> (gate: Tensor, up: Tensor) {
+        guard let gate = savedGate, let up = savedUp else { preconditionFailure("SwiGLU.backward before forward") }
+        let dGate = Tensor(zeros: gate.shape), dUp = Tensor(zeros: up.shape)
+        Parallel.forEachChunk(gate.count, minChunk: 16_384) { range in
+            for i in range {
+                let g = gate.data[i]
+                dUp.data[i] = dy.data[i] * ActivationKind.silu.value(g)
+                dGate.data[i] = dy.data[i] * up.data[i] * ActivationKind.silu.derivative(g)
+            }
+        }
+        return (dGate, dUp)
+    }
+}

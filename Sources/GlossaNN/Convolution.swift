@@ -1,0 +1,164 @@
+import GlossaTensor
+
+/// The geometry of a 2-D convolution over one image; conv1d is the case height = 1.
+struct ConvGeometry {
+    let channels: Int, height: Int, width: Int
+    let kernelH: Int, kernelW: Int
+    let strideH: Int, strideW: Int
+    let padH: Int, padW: Int
+
+    var outHeight: Int { (height + 2 * padH - kernelH) / strideH + 1 }
+    var outWidth: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+    var patchSize: Int { channels * kernelH * kernelW }
+    var outPixels: Int { outHeight * outWidth }
+
+    /// col[(c, kh, kw), (oh, ow)] = x[c, oh·s − p + kh, ow·s − p + kw], zero outside the image
+    /// (Caffe's im2col).
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+        let (oh, ow) = (outHeight, outWidth)
+        for c in 0..<channels {
+            for kh in 0..<kernelH {
+                for kw in 0..<kernelW {
+                    let row = col + ((c * kernelH + kh) * kernelW + kw) * oh * ow
+                    for y in 0..<oh {
+                        let iy = y * strideH - padH + kh
+                        let dst = row + y * ow
+                        guard iy >= 0 && iy < height else { dst.update(repeating: 0, count: ow); continue }
+                        let src = x + (c * height + iy) * width
+                        for xo in 0..<ow {
+                            let ix = xo * strideW - padW + kw
+                            dst[xo] = (ix >= 0 && ix < width) ? src[ix] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: scatter-adds columns back into the image gradient.
+    func col2imAdd(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        let (oh, ow) = (outHeight, outWidth)
+        for c in 0..<channels {
+            for kh in 0..<kernelH {
+                for kw in 0..<kernelW {
+                    let row = col + ((c * kernelH + kh) * kernelW + kw) * oh * ow
+                    for y in 0..<oh {
+                        let iy = y * strideH - padH + kh
+                        guard iy >= 0 && iy < height else { continue }
+                        let dst = dx + (c * height + iy) * width
+                        for xo in 0..<ow {
+                            let ix = xo * strideW - padW + kw
+                            if ix >= 0 && ix < width { dst[ix] += row[y * ow + xo] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Convolution by im2col + sgemm: per image, Y[O, pixels] = W[O, C·kh·kw] · col + b.
+/// Weights are [O, C, kh, kw] (conv2d) or [O, C, k] (conv1d), PyTorch's layout.
+public final class Convolution: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    let kernelH: Int, kernelW: Int, stride: (Int, Int), padding: (Int, Int)
+    let isOneDimensional: Bool
+    private var saved: (x: Tensor, geometry: ConvGeometry)?
+
+    public var outChannels: Int { weight.value.shape[0] }
+    public var inChannels: Int { weight.value.shape[1] }
+
+    private init(weight: Parameter, bias: Parameter?, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), oneD: Bool) {
+        self.weight = weight
+        self.bias = bias
+        (kernelH, kernelW) = kernel
+        self.stride = stride
+        self.padding = padding
+        self.isOneDimensional = oneD
+    }
+
+    /// conv2d: x [N, C, H, W] → [N, O, H', W'].
+    public static func conv2d(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                              bias: Bool = true, name: String = "conv", rng: inout RandomGenerator) -> Convolution {
+        let fan = inChannels * kernel * kernel
+        let w = Parameter("\(name).weight", Initializer.fanIn([outChannels, inChannels, kernel, kernel], fanIn: fan, rng: &rng))
+        let b = bias ? Parameter("\(name).bias", Initializer.fanIn([outChannels], fanIn: fan, rng: &rng), decays: false) : nil
+        return Convolution(weight: w, bias: b, kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding), oneD: false)
+    }
+
+    /// conv1d: x [N, C, L] → [N, O, L'] (Whisper's encoder stem).
+    public static func conv1d(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                              bias: Bool = true, name: String = "conv", rng: inout RandomGenerator) -> Convolution {
+        let fan = inChannels * kernel
+        let w = Parameter("\(name).weight", Initializer.fanIn([outChannels, inChannels, kernel], fanIn: fan, rng: &rng))
+        let b = bias ? Parameter("\(name).bias", Initializer.fanIn([outChannels], fanIn: fan, rng: &rng), decays: false) : nil
+        return Convolution(weight: w, bias: b, kernel: (1, kernel), stride: (1, stride), padding: (0, padding), oneD: true)
+    }
+
+    /// Wraps loaded weights ([O, C, kh, kw] or [O, C, k]).
+    public static func loaded(weight: Parameter, bias: Parameter?, stride: Int, padding: Int) -> Convolution {
+        let s = weight.value.shape
+        if s.count == 3 {
+            return Convolution(weight: weight, bias: bias, kernel: (1, s[2]), stride: (1, stride), padding: (0, padding), oneD: true)
+        }
+        precondition(s.count == 4, "convolution weight must be rank 3 or 4, got \(s)")
+        return Convolution(weight: weight, bias: bias, kernel: (s[2], s[3]), stride: (stride, stride), padding: (padding, padding), oneD: false)
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    private func geometry(for x: Tensor) -> ConvGeometry {
+        let expectedRank = isOneDimensional ? 3 : 4
+        precondition(x.rank == expectedRank && x.shape[1] == inChannels,
+                     "convolution expects [N, \(inChannels), …] of rank \(expectedRank), got \(x.shape)")
+        let (h, w) = isOneDimensional ? (1, x.shape[2]) : (x.shape[2], x.shape[3])
+        return ConvGeometry(channels: inChannels, height: h, width: w, kernelH: kernelH, kernelW: kernelW,
+                            strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let g = geometry(for: x)
+        precondition(g.outHeight > 0 && g.outWidth > 0, "input \(x.shape) is smaller than the kernel")
+        let n = x.shape[0], o = outChannels
+        let outShape = isOneDimensional ? [n, o, g.outWidth] : [n, o, g.outHeight, g.outWidth]
+        let y = Tensor(zeros: outShape)
+        let col = Tensor(zeros: [g.patchSize, g.outPixels])
+        let inSize = g.channels * g.height * g.width, outSize = o * g.outPixels
+        for i in 0..<n {
+            g.im2col(x.data + i * inSize, col.data)
+            let yi = y.data + i * outSize
+            if let bias {
+                for c in 0..<o { (yi + c * g.outPixels).update(repeating: bias.value.data[c], count: g.outPixels) }
+            }
+            BLAS.gemm(m: o, n: g.outPixels, k: g.patchSize, a: weight.value.data, lda: g.patchSize,
+                      b: col.data, ldb: g.outPixels, beta: bias == nil ? 0 : 1, c: yi, ldc: g.outPixels)
+        }
+        saved = (x, g)
+        return y
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
+
+    /// dW += dY·colᵀ, db += Σ dY, dcol = Wᵀ·dY scattered back by col2im.
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let (x, g) = saved else { preconditionFailure("Convolution.backward before forward") }
+        let n = x.shape[0], o = outChannels
+        let dx = Tensor(zeros: x.shape)
+        let col = Tensor(zeros: [g.patchSize, g.outPixels])
+        let inSize = g.channels * g.height * g.width, outSize = o * g.outPixels
+        for i in 0..<n {
+            let dyi = dy.data + i * outSize
+            g.im2col(x.data + i * inSize, col.data)
+            BLAS.gemm(transB: true, m: o, n: g.patchSize, k: g.outPixels, a: dyi, lda: g.outPixels,
+                      b: col.data, ldb: g.outPixels, beta: 1, c: weight.grad.data, ldc: g.patchSize)
+            if let bias {
+                for c in 0..<o { bias.grad.data[c] += Vec.sum(dyi + c * g.outPixels, g.outPixels) }
+            }
+            BLAS.gemm(transA: true, m: g.patchSize, n: g.outPixels, k: o, a: weight.value.data, lda: g.patchSize,
+                      b: dyi, ldb: g.outPixels, c: col.data, ldc: g.outPixels)
+            g.col2imAdd(col.data, dx.data + i * inSize)
+        }
+        return dx
+    }
+}
