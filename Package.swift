@@ -37,8 +37,8 @@ let package = Package(
 
         .target(name: "GlossaTestSupport", dependencies: ["GlossaTensor", "GlossaNN"], path: "Tests/GlossaTestSupport"),
         .testTarget(name: "GlossaTensorTests", dependencies: ["GlossaTensor", "GlossaTestSupport"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"]),
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
         .testTarget(name: "GlossaCLITests", dependencies: ["GlossaSupport", "GlossaTestSupport"]),
     ]

@@ -110,13 +110,13 @@ public enum Vec {
     }
 
     /// Lane-wise e^x, Cephes `expf` (range reduction by ln 2, degree-5 minimax polynomial),
-    /// about 1 ulp on the whole float range; inputs below -87.3 flush to 0, above 88.7 to +inf.
+    /// about 1 ulp on the whole float range; inputs below -87.3 flush to 0, above ln(FLT_MAX) ≈ 88.72283 to +inf.
     @inlinable @inline(__always)
     public static func expLanes(_ x: Lanes) -> Lanes {
         let log2e: Float = 1.44269504088896341
         let ln2Hi: Float = 0.693359375
         let ln2Lo: Float = -2.12194440e-4
-        let clamped = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.7))
+        let clamped = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.72283))
         let n = (clamped * log2e).rounded(.toNearestOrEven)
         let r = clamped - n * ln2Hi - n * ln2Lo
         var p = Lanes(repeating: 1.9875691500e-4)
@@ -134,7 +134,7 @@ public enum Vec {
         let scaleB = Lanes(bitPattern: ((ni &- half) &+ 127) &<< 23)
         var result = y * scaleA * scaleB
         result.replace(with: 0, where: x .< -87.3)
-        result.replace(with: .infinity, where: x .> 88.7)
+        result.replace(with: .infinity, where: x .> 88.72283)
         result.replace(with: x, where: x .!= x)  // NaN propagates
         return result
     }

@@ -1,0 +1,164 @@
+import Foundation
+import XCTest
+import GlossaTensor
+import GlossaTestSupport
+
+final class MatmulTests: XCTestCase {
+    /// Reference op(A)·op(B) in Double.
+    private func naive(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool) -> [Float] {
+        let (m, k) = ta ? (a.lastDim, a.rowCount) : (a.rowCount, a.lastDim)
+        let n = tb ? b.rowCount : b.lastDim
+        var out = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n {
+            var s: Double = 0
+            for p in 0..<k {
+                let av = ta ? a[p, i] : a[i, p]
+                let bv = tb ? b[j, p] : b[p, j]
+                s += Double(av) * Double(bv)
+            }
+            out[i * n + j] = Float(s)
+        } }
+        return out
+    }
+
+    func testAllTransposeCombinationsAndTheGemvPath() {
+        var rng = RandomGenerator(seed: 1)
+        for m in [1, 5] {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (k, n) = (7, 3)
+                let a = Tensor.randomNormal(ta ? [k, m] : [m, k], rng: &rng)
+                let b = Tensor.randomNormal(tb ? [n, k] : [k, n], rng: &rng)
+                let c = matmul(a, b, transposeA: ta, transposeB: tb)
+                XCTAssertEqual(c.shape, [m, n])
+                assertClose(c.array, naive(a, b, ta, tb), tolerance: 1e-5, "m=\(m) ta=\(ta) tb=\(tb)")
+            }
+        }
+    }
+
+    func testAccumulateWithBetaAndKeepLeadingAxes() {
+        var rng = RandomGenerator(seed: 2)
+        let a = Tensor.randomNormal([2, 3, 4], rng: &rng)
+        let w = Tensor.randomNormal([5, 4], rng: &rng)
+        let y = matmul(a, w, transposeB: true)
+        XCTAssertEqual(y.shape, [2, 3, 5])
+        let expected = y.array.map { $0 * 3 }
+        matmul(a, w, transposeB: true, into: y, alpha: 2, beta: 1)
+        assertClose(y.array, expected, tolerance: 1e-5)
+    }
+}
+
+final class KernelTests: XCTestCase {
+    func testExpAccuracyAcrossTheRange() {
+        let xs = stride(from: Float(-90), through: 89, by: 0.173).map { $0 } + [0, -0.0, 1e-8, -1e-8]
+        let x = Tensor(xs, shape: [xs.count])
+        let y = x.exp()
+        for (i, v) in xs.enumerated() {
+            let ref = Float(Foundation.exp(Double(v)))
+            if ref < 1e-37 { XCTAssertEqual(y.data[i], ref, accuracy: 1.2e-38, "exp(\(v))"); continue }
+            XCTAssertEqual(y.data[i], ref, accuracy: ref * 2e-7, "exp(\(v))")
+        }
+        let special = Tensor([.infinity, -.infinity, .nan, 100, -100], shape: [5]).exp().array
+        XCTAssertEqual(special[0], .infinity)
+        XCTAssertEqual(special[1], 0)
+        XCTAssertTrue(special[2].isNaN)
+        XCTAssertEqual(special[3], .infinity)
+        XCTAssertEqual(special[4], 0)
+    }
+
+    func testSoftmaxLogSoftmaxLogsumexpAgainstDouble() {
+        var rng = RandomGenerator(seed: 3)
+        let x = Tensor.randomNormal([7, 37], std: 5, rng: &rng)
+        x[2, 3] = 80; x[2, 4] = -80
+        let sm = x.softmax(), lsm = x.logSoftmax(), lse = x.logsumexp()
+        XCTAssertEqual(lse.shape, [7])
+        for r in 0..<7 {
+            let row = x.row(r).array.map(Double.init)
+            let m = row.max()!
+            let ref = m + Foundation.log(row.map { Foundation.exp($0 - m) }.reduce(0, +))
+            XCTAssertEqual(Double(lse.data[r]), ref, accuracy: 1e-5 * max(1, abs(ref)))
+            for j in 0..<37 {
+                XCTAssertEqual(Double(lsm[r, j]), row[j] - ref, accuracy: 1e-4)
+                XCTAssertEqual(Double(sm[r, j]), Foundation.exp(row[j] - ref), accuracy: 1e-6)
+            }
+            XCTAssertEqual(sm.row(r).sum(), 1, accuracy: 1e-5)
+        }
+    }
+
+    func testElementwiseAndReductions() {
+        let a = Tensor((0..<37).map { Float($0) }, shape: [37])
+        let b = Tensor((0..<37).map { Float(2 * $0 + 1) }, shape: [37])
+        XCTAssertEqual((a + b).array, (0..<37).map { Float(3 * $0 + 1) })
+        XCTAssertEqual((b - a).array, (0..<37).map { Float($0 + 1) })
+        XCTAssertEqual((a * b).array, (0..<37).map { Float($0 * (2 * $0 + 1)) })
+        XCTAssertEqual((a * 0.5).array, (0..<37).map { Float($0) / 2 })
+        XCTAssertEqual(a.sum(), 666)
+        XCTAssertEqual(a.max(), 36)
+        XCTAssertEqual(Vec.dot(a.data, a.data, 37), Float((0..<37).map { $0 * $0 }.reduce(0, +)))
+        let c = a.copy()
+        c.add(b, scaledBy: 2)
+        XCTAssertEqual(c.array, (0..<37).map { Float(5 * $0 + 2) })
+    }
+
+    func testViewsShareStorage() {
+        let t = Tensor((0..<12).map(Float.init), shape: [3, 4])
+        t.row(1).fill(-1)
+        XCTAssertEqual(t.rows(1..<3).array, [-1, -1, -1, -1, 8, 9, 10, 11])
+        XCTAssertEqual(t.reshaped([2, -1]).shape, [2, 6])
+        let c = t.copy()
+        c.fill(0)
+        XCTAssertEqual(t[0, 1], 1)
+    }
+}
+
+final class RandomAndHalfTests: XCTestCase {
+    func testSeededRandomIsReproducibleAndWellDistributed() {
+        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42), c = RandomGenerator(seed: 43)
+        let xs = (0..<20_000).map { _ in a.normal() }
+        XCTAssertEqual(xs, (0..<20_000).map { _ in b.normal() })
+        XCTAssertNotEqual(xs.prefix(10).map { $0 }, (0..<10).map { _ in c.normal() })
+        let mean = xs.reduce(0, +) / Float(xs.count)
+        let variance = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(xs.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.03)
+        XCTAssertEqual(variance, 1, accuracy: 0.05)
+        let us = (0..<20_000).map { _ in a.uniform() }
+        XCTAssertTrue(us.allSatisfy { $0 >= 0 && $0 < 1 })
+        XCTAssertEqual(us.reduce(0, +) / 20_000, 0.5, accuracy: 0.01)
+        var items = Array(0..<50), same = Array(0..<50)
+        var s1 = RandomGenerator(seed: 7), s2 = RandomGenerator(seed: 7)
+        s1.shuffle(&items); s2.shuffle(&same)
+        XCTAssertEqual(items, same)
+        XCTAssertEqual(items.sorted(), Array(0..<50))
+        XCTAssertNotEqual(items, Array(0..<50))
+    }
+
+    func testHalfConversions() {
+        XCTAssertEqual(HalfPrecision.fp16(from: 1), 0x3C00)
+        XCTAssertEqual(HalfPrecision.fp16(from: 65504), 0x7BFF)
+        XCTAssertEqual(HalfPrecision.fp16(from: 70000), 0x7C00)           // overflow → inf
+        XCTAssertEqual(HalfPrecision.float(fromFP16: 0x0001), 5.9604645e-8) // smallest subnormal
+        XCTAssertEqual(HalfPrecision.fp16(from: 1 + 1.0 / 2048), 0x3C00)    // tie → even
+        XCTAssertEqual(HalfPrecision.bf16(from: 1), 0x3F80)
+        XCTAssertEqual(HalfPrecision.bf16(from: Float(bitPattern: 0x3F80_8000)), 0x3F80) // tie → even
+        XCTAssertEqual(HalfPrecision.bf16(from: Float(bitPattern: 0x3F81_8000)), 0x3F82) // tie → even (up)
+        XCTAssertEqual(HalfPrecision.bf16(from: Float(bitPattern: 0x3F80_8001)), 0x3F81)
+        XCTAssertTrue(HalfPrecision.float(fromBF16: HalfPrecision.bf16(from: .nan)).isNaN)
+        for bits in stride(from: UInt16(0), to: 0x7C00, by: 37) {
+            XCTAssertEqual(HalfPrecision.fp16(from: HalfPrecision.float(fromFP16: bits)), bits)
+            XCTAssertEqual(HalfPrecision.bf16(from: HalfPrecision.float(fromBF16: bits)), bits)
+        }
+    }
+
+    func testParallelForCoversEveryIndexOnceAndNestsSerially() {
+        let n = 10_007
+        let hits = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        hits.initialize(repeating: 0, count: n)
+        defer { hits.deallocate() }
+        Parallel.forEach(n) { i in
+            XCTAssertTrue(Parallel.isInsideRegion || Parallel.threadCount == 1)
+            Parallel.forEach(3) { _ in }  // nested: runs serially on this thread
+            hits[i] += 1
+        }
+        XCTAssertTrue((0..<n).allSatisfy { hits[$0] == 1 })
+        XCTAssertFalse(Parallel.isInsideRegion)
+    }
+}
