@@ -40,6 +40,6 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
-        .testTarget(name: "GlossaCLITests", dependencies: ["GlossaSupport", "GlossaTestSupport"]),
+        .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaTestSupport"]),
     ]
 )

@@ -1,0 +1,4 @@
+/// The toolkit's version, printed by `glossa --version`.
+public enum GlossaVersion {
+    public static let string = "0.1.0"
+}

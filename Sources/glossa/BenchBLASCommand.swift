@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import GlossaSupport
+import GlossaTensor
+
+struct BenchBLAS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blas",
+        abstract: "Matrix-multiply GFLOP/s for the shapes Glossa's models use, against this machine's sgemm peak.",
+        discussion: """
+        The peak is the best plain cblas_sgemm rate on square 512, 1024 and 2048 matrices, \
+        measured first in the same run. Every model shape then goes through Glossa's \
+        `matmul` (sgemm, or sgemv for a single row) and is reported as a ratio of that peak. \
+        The single-row case is memory-bound, so its bandwidth (GB/s) is the figure to read.
+
+        Target: ≥ 80% of peak on shapes of 512 and more on every side.
+
+        Examples:
+          glossa bench blas
+          glossa bench blas --threads 1 --seconds 1
+          glossa bench blas --quick --json
+        """)
+
+    @Option(help: "Threads for OpenBLAS (default: all cores).")
+    var threads: Int = Parallel.threadCount
+
+    @Option(help: "Minimum seconds to time each shape.")
+    var seconds: Double = 0.5
+
+    @Flag(help: "Shorter timing (0.05 s per shape) for smoke tests.")
+    var quick = false
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    }
+
+    struct Report: Codable {
+        let threads: Int
+        let peakGflops: Double
+        let peakSize: Int
+        let results: [GemmResult]
+        let minimumLargeShapeRatio: Double
+        let meetsTarget: Bool
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let minSeconds = quick ? 0.05 : seconds
+        let shapes = GemmBenchmark.modelShapes
+        let progress = ProgressReporter("bench blas", total: shapes.count + 1, unit: "shapes")
+        let peak = GemmBenchmark.measurePeak(minSeconds: minSeconds)
+        progress.advance(status: String(format: "peak %.1f GFLOP/s", peak.gflops))
+        var results: [GemmResult] = []
+        for shape in shapes {
+            results.append(GemmBenchmark.measure(shape, peak: peak.gflops, minSeconds: minSeconds))
+            progress.advance(status: shape.name)
+        }
+        progress.finish()
+        let large = results.filter { $0.shape.isLarge }.map(\.ratioToPeak)
+        let minLarge = large.min() ?? 0
+        let report = Report(threads: threads, peakGflops: peak.gflops, peakSize: peak.size, results: results,
+                            minimumLargeShapeRatio: minLarge, meetsTarget: minLarge >= 0.8)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+        } else {
+            printTable(report)
+        }
+    }
+
+    private func printTable(_ r: Report) {
+        print(String(format: "sgemm peak: %.1f GFLOP/s (best plain cblas_sgemm, %d³, %d threads)", r.peakGflops, r.peakSize, r.threads))
+        print("")
+        let header = "shape".padding(toLength: 44, withPad: " ", startingAt: 0) + "   m ×     n ×    k  kernel   GFLOP/s  of peak   GB/s"
+        print(header)
+        print(String(repeating: "-", count: header.count))
+        for res in r.results {
+            let s = res.shape
+            let name = s.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            let bandwidth = res.kernel == "sgemv" ? String(format: "%6.1f", res.gigabytesPerSecond) : "     -"
+            print(name + String(format: "%5d × %5d × %4d  %@  %8.1f  %6.1f%%  ", s.m, s.n, s.k, res.kernel,
+                                res.gflops, 100 * res.ratioToPeak) + bandwidth)
+        }
+        print("")
+        print(String(format: "shapes ≥ 512 on every side: worst %.1f%% of peak (target ≥ 80%%): %@",
+                     100 * r.minimumLargeShapeRatio, r.meetsTarget ? "met" : "NOT met"))
+    }
+}
