@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "GlossaTensor", targets: ["GlossaTensor"]),
         .library(name: "GlossaNN", targets: ["GlossaNN"]),
         .library(name: "GlossaSupport", targets: ["GlossaSupport"]),
+        .library(name: "GlossaLM", targets: ["GlossaLM"]),
         .executable(name: "glossa", targets: ["glossa"]),
     ],
     dependencies: [
@@ -27,10 +28,11 @@ let package = Package(
         .target(name: "GlossaSupport", swiftSettings: glossaSettings),
         .target(name: "GlossaTensor", dependencies: ["CBLAS"], swiftSettings: glossaSettings),
         .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
+        .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
         .executableTarget(
             name: "glossa",
             dependencies: [
-                "GlossaTensor", "GlossaNN", "GlossaSupport",
+                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: glossaSettings),
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "GlossaTensorTests", dependencies: ["GlossaTensor", "GlossaTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaLMTests", dependencies: ["GlossaLM", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
         .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaTestSupport"]),
     ]

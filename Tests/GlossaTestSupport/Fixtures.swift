@@ -13,3 +13,19 @@ public func makeTemporaryFolder() -> String {
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+/// The repository root (three levels above Tests/<Target>/<File>.swift).
+public func repositoryRoot(testFile: StaticString = #filePath) -> String {
+    URL(fileURLWithPath: "\(testFile)").deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+}
+
+/// A file under models/ (fetched by `make models`, which `make test` runs first).
+public func modelFile(_ relative: String, testFile: StaticString = #filePath) throws -> String {
+    let path = repositoryRoot(testFile: testFile) + "/models/" + relative
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw NSError(domain: "glossa.tests", code: 1, userInfo: [NSLocalizedDescriptionKey:
+            "missing \(path): run `make models` (make test does it for you)"])
+    }
+    return path
+}
