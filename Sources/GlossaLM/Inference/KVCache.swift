@@ -1,0 +1,89 @@
+import GlossaTensor
+
+/// A fixed-size page of cached keys and values for one layer.
+final class KVBlock {
+    static let capacity = 64
+    let keys: Tensor
+    let values: Tensor
+
+    init(keyWidth: Int, valueWidth: Int) {
+        keys = Tensor(zeros: [Self.capacity, keyWidth])
+        values = Tensor(zeros: [Self.capacity, valueWidth])
+    }
+
+    /// A private copy of the first `rows` rows, for copy-on-write.
+    func copy(rows: Int) -> KVBlock {
+        let b = KVBlock(keyWidth: keys.lastDim, valueWidth: values.lastDim)
+        b.keys.data.update(from: keys.data, count: rows * keys.lastDim)
+        b.values.data.update(from: values.data, count: rows * values.lastDim)
+        return b
+    }
+}
+
+/// One layer's key/value cache as a list of shared pages.
+///
+/// Forking a decoding state copies only this struct (an array of page references). Full
+/// pages are immutable from then on and stay shared by every beam; appending to a shared,
+/// partly filled last page copies that one page first (copy-on-write). So a beam step costs
+/// O(one page) per layer, never a copy of the whole cache.
+public struct LayerKVCache {
+    public let keyWidth: Int
+    public let valueWidth: Int
+    private var blocks: [KVBlock] = []
+    public private(set) var count = 0
+
+    public init(keyWidth: Int, valueWidth: Int) {
+        self.keyWidth = keyWidth
+        self.valueWidth = valueWidth
+    }
+
+    /// Appends rows of keys [n, keyWidth] and values [n, valueWidth].
+    public mutating func append(keys: Tensor, values: Tensor) {
+        precondition(keys.lastDim == keyWidth && values.lastDim == valueWidth && keys.rowCount == values.rowCount,
+                     "KV cache append: keys \(keys.shape) / values \(values.shape) vs widths \(keyWidth)/\(valueWidth)")
+        let cap = KVBlock.capacity
+        for r in 0..<keys.rowCount {
+            let slot = count % cap
+            if slot == 0 {
+                blocks.append(KVBlock(keyWidth: keyWidth, valueWidth: valueWidth))
+            } else if !isKnownUniquelyReferenced(&blocks[blocks.count - 1]) {
+                blocks[blocks.count - 1] = blocks[blocks.count - 1].copy(rows: slot)
+            }
+            let block = blocks[blocks.count - 1]
+            (block.keys.data + slot * keyWidth).update(from: keys.data + r * keyWidth, count: keyWidth)
+            (block.values.data + slot * valueWidth).update(from: values.data + r * valueWidth, count: valueWidth)
+            count += 1
+        }
+    }
+
+    /// All cached keys and values as contiguous [count, width] tensors. With one page these
+    /// are views (no copy); otherwise the pages are gathered.
+    public func contiguous() -> (keys: Tensor, values: Tensor) {
+        if blocks.count == 1 {
+            return (blocks[0].keys.rows(0..<count), blocks[0].values.rows(0..<count))
+        }
+        let k = Tensor(zeros: [count, keyWidth]), v = Tensor(zeros: [count, valueWidth])
+        var row = 0
+        for block in blocks {
+            let n = min(KVBlock.capacity, count - row)
+            (k.data + row * keyWidth).update(from: block.keys.data, count: n * keyWidth)
+            (v.data + row * valueWidth).update(from: block.values.data, count: n * valueWidth)
+            row += n
+        }
+        return (k, v)
+    }
+
+    /// Number of pages this cache shares with `other` (for tests of copy-on-write).
+    func sharedPages(with other: LayerKVCache) -> Int {
+        zip(blocks, other.blocks).filter { $0.0 === $0.1 }.count
+    }
+}
+
+/// Everything a model needs to continue a sequence: one KV cache per layer and the length.
+/// A value type: `let beam2 = beam1` forks cheaply (see LayerKVCache).
+public struct DecodingState {
+    public internal(set) var caches: [LayerKVCache]
+    public var length: Int { caches.first?.count ?? 0 }
+
+    init(caches: [LayerKVCache]) { self.caches = caches }
+}

@@ -1,0 +1,84 @@
+import GlossaNN
+import GlossaTensor
+
+/// DeepSeek's multi-head latent attention (MLA), following transformers'
+/// `modeling_deepseek_v3.py` `DeepseekV3Attention.forward`:
+///
+///     q        = q_b(RMSNorm(q_a(x)))                  (or q_proj(x) without a q LoRA rank)
+///     [c, kʳ]  = kv_a_proj_with_mqa(x)                 c: the latent, kʳ: one shared RoPE key
+///     [kⁿ, v]  = kv_b(RMSNorm(c))                      per head
+///     k_h      = [kⁿ_h, RoPE(kʳ)],  q_h = [qⁿ_h, RoPE(qʳ_h)],  scale = (nope + rope)^-½
+///
+/// The cache stores the expanded per-head keys and values, as transformers' DynamicCache does.
+/// With `rope_interleave`, transformers rotates (even, odd) pairs and writes them de-interleaved;
+/// rotating the pairs in place gives the same q·k, which is all attention reads.
+public final class LatentAttention: SelfAttentionLayer {
+    let config: TransformerConfig.LatentAttention
+    let heads: Int
+    let qProj: Linear?
+    let qA: Linear?, qNorm: RMSNorm?, qB: Linear?
+    let kvA: Linear, kvNorm: RMSNorm, kvB: Linear
+    let oProj: Linear
+    let rope: RotaryEmbedding
+    let core: ScaledDotProductAttention
+
+    init(config: TransformerConfig.LatentAttention, heads: Int, qProj: Linear?, qA: Linear?, qNorm: RMSNorm?, qB: Linear?,
+         kvA: Linear, kvNorm: RMSNorm, kvB: Linear, oProj: Linear, ropeTheta: Float, interleaved: Bool) {
+        self.config = config
+        self.heads = heads
+        (self.qProj, self.qA, self.qNorm, self.qB) = (qProj, qA, qNorm, qB)
+        (self.kvA, self.kvNorm, self.kvB, self.oProj) = (kvA, kvNorm, kvB, oProj)
+        rope = RotaryEmbedding(headDim: config.ropeHeadDim, base: ropeTheta, interleaved: interleaved)
+        core = ScaledDotProductAttention(queryHeads: heads, keyValueHeads: heads, headDim: config.queryKeyHeadDim,
+                                         valueHeadDim: config.valueHeadDim, causal: true)
+    }
+
+    public var parameters: [Parameter] {
+        ([qProj, qA, qB].compactMap { $0 } + [kvA, kvB, oProj]).flatMap(\.parameters)
+            + (qNorm?.parameters ?? []) + kvNorm.parameters
+    }
+
+    public func makeCache() -> LayerKVCache {
+        LayerKVCache(keyWidth: heads * config.queryKeyHeadDim, valueWidth: heads * config.valueHeadDim)
+    }
+
+    public func forward(_ x: Tensor, batch: Int, positions: [Int], cache: inout LayerKVCache?) -> Tensor {
+        let (nope, ropeDim, vDim, qk) = (config.nopeHeadDim, config.ropeHeadDim, config.valueHeadDim, config.queryKeyHeadDim)
+        let rows = x.rowCount
+        let q: Tensor
+        if let qProj { q = qProj(x) } else { q = qB!(qNorm!(qA!(x))) }
+        let compressed = kvA(x)                                   // [rows, kvRank + rope]
+        let rank = config.keyValueRank
+        let latent = Tensor(zeros: [rows, rank]), sharedRopeKey = Tensor(zeros: [rows, ropeDim])
+        let qRot = Tensor(zeros: [rows, heads * ropeDim])
+        for r in 0..<rows {
+            (latent.data + r * rank).update(from: compressed.data + r * (rank + ropeDim), count: rank)
+            (sharedRopeKey.data + r * ropeDim).update(from: compressed.data + r * (rank + ropeDim) + rank, count: ropeDim)
+            for h in 0..<heads {
+                (qRot.data + (r * heads + h) * ropeDim).update(from: q.data + r * heads * qk + h * qk + nope, count: ropeDim)
+            }
+        }
+        let qRotated = rope.forward(qRot, positions: positions)
+        let kRotated = rope.forward(sharedRopeKey, positions: positions)
+        let kv = kvB(kvNorm(latent))                               // [rows, heads·(nope + v)]
+
+        let queries = q.copy()
+        let keys = Tensor(zeros: [rows, heads * qk]), values = Tensor(zeros: [rows, heads * vDim])
+        for r in 0..<rows {
+            for h in 0..<heads {
+                let kvRow = kv.data + r * heads * (nope + vDim) + h * (nope + vDim)
+                (queries.data + r * heads * qk + h * qk + nope).update(from: qRotated.data + (r * heads + h) * ropeDim, count: ropeDim)
+                (keys.data + r * heads * qk + h * qk).update(from: kvRow, count: nope)
+                (keys.data + r * heads * qk + h * qk + nope).update(from: kRotated.data + r * ropeDim, count: ropeDim)
+                (values.data + r * heads * vDim + h * vDim).update(from: kvRow + nope, count: vDim)
+            }
+        }
+        var allKeys = keys, allValues = values
+        if cache != nil {
+            precondition(batch == 1, "cached attention runs one sequence at a time")
+            cache!.append(keys: keys, values: values)
+            (allKeys, allValues) = cache!.contiguous()
+        }
+        return oProj(core.forward(q: queries, k: allKeys, v: allValues, batch: batch))
+    }
+}

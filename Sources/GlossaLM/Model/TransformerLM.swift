@@ -1,0 +1,80 @@
+import GlossaNN
+import GlossaTensor
+
+/// A decoder-only language model: embeddings, decoder layers, final norm, output head.
+public final class TransformerLM: Module {
+    public let config: TransformerConfig
+    public let embedding: Embedding
+    /// Learned absolute positions (GPT-2); nil for rotary models.
+    public let positionEmbedding: Embedding?
+    public let layers: [DecoderLayer]
+    public let finalNorm: NormalizationLayer
+    /// [vocab, hidden]; the same Parameter as the embedding table when tied.
+    public let head: Linear
+
+    public init(config: TransformerConfig, embedding: Embedding, positionEmbedding: Embedding?, layers: [DecoderLayer],
+                finalNorm: NormalizationLayer, head: Linear) {
+        self.config = config
+        self.embedding = embedding
+        self.positionEmbedding = positionEmbedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.head = head
+    }
+
+    public var parameters: [Parameter] {
+        var ps = embedding.parameters + (positionEmbedding?.parameters ?? []) + layers.flatMap(\.parameters) + finalNorm.parameters
+        if head.weight !== embedding.weight { ps += head.parameters }
+        return ps
+    }
+
+    public var vocabularySize: Int { config.vocabularySize }
+
+    /// An empty decoding state (no tokens yet).
+    public func makeState() -> DecodingState {
+        DecodingState(caches: layers.map { $0.attention.makeCache() })
+    }
+
+    public var maxPositions: Int? {
+        if case let .learned(n) = config.positions { return n }
+        return nil
+    }
+
+    /// Runs `ids` after the tokens already in `state`, extends the state, and returns logits:
+    /// [ids.count, vocab] when `allLogits`, else [1, vocab] for the last token only.
+    public func forward(_ ids: [Int32], state: inout DecodingState, allLogits: Bool = true) -> Tensor {
+        precondition(!ids.isEmpty, "forward needs at least one token")
+        let start = state.length
+        let positions = Array(start..<(start + ids.count))
+        var x = embed(ids, positions: positions)
+        for (i, layer) in layers.enumerated() {
+            var cache: LayerKVCache? = state.caches[i]
+            state.caches[i] = LayerKVCache(keyWidth: 0, valueWidth: 0)  // release our reference: keeps pages unique
+            x = layer.forward(x, batch: 1, positions: positions, cache: &cache)
+            state.caches[i] = cache!
+        }
+        let last = allLogits ? x : x.rows((x.rowCount - 1)..<x.rowCount)
+        return head(finalNorm.forward(last))
+    }
+
+    /// Full-sequence logits for a batch of equal-length sequences, without a cache
+    /// (training and scoring path): ids is [batch · length] → [batch · length, vocab].
+    public func forward(batch ids: [Int32], batch: Int) -> Tensor {
+        let length = ids.count / batch
+        let positions = (0..<batch).flatMap { _ in Array(0..<length) }
+        var x = embed(ids, positions: positions)
+        for layer in layers {
+            var none: LayerKVCache? = nil
+            x = layer.forward(x, batch: batch, positions: positions, cache: &none)
+        }
+        return head(finalNorm.forward(x))
+    }
+
+    private func embed(_ ids: [Int32], positions: [Int]) -> Tensor {
+        let x = embedding(ids)
+        if let positionEmbedding {
+            x.add(positionEmbedding(positions.map(Int32.init)))
+        }
+        return x
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import GlossaTensor
+
+/// The tensors of a model folder: `model.safetensors`, or shards listed in
+/// `model.safetensors.index.json`. Lookups check shapes and name the tensor on failure.
+public final class WeightStore {
+    public let folder: String
+    private var files: [String: SafetensorsFile] = [:]
+    /// Tensor name → file name.
+    private var locations: [String: String] = [:]
+
+    public init(folder: String) throws {
+        self.folder = folder
+        let fm = FileManager.default
+        let index = folder + "/model.safetensors.index.json"
+        if fm.fileExists(atPath: index) {
+            guard let data = fm.contents(atPath: index),
+                  let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                  let map = root["weight_map"] as? [String: String] else {
+                throw ModelError.cannotRead(path: index, reason: "not a safetensors index (no weight_map)")
+            }
+            locations = map
+            for file in Set(map.values) { files[file] = try SafetensorsFile(path: folder + "/" + file) }
+        } else {
+            let single = folder + "/model.safetensors"
+            guard fm.fileExists(atPath: single) else {
+                throw ModelError.cannotRead(path: folder, reason: "no model.safetensors or model.safetensors.index.json")
+            }
+            let file = try SafetensorsFile(path: single)
+            files["model.safetensors"] = file
+            for name in file.names { locations[name] = "model.safetensors" }
+        }
+    }
+
+    public func contains(_ name: String) -> Bool { locations[name] != nil }
+
+    /// The tensor `name` as Float32, checked against `shape`.
+    public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        guard let fileName = locations[name], let file = files[fileName] else {
+            throw ModelError.missingTensor(name: name, searched: folder)
+        }
+        let entry = try file.entry(name)
+        guard entry.shape == shape else {
+            throw ModelError.shapeMismatch(name: name, expected: shape, found: entry.shape)
+        }
+        return try file.tensor(name)
+    }
+}
