@@ -1,6 +1,14 @@
 # Glossa: the two commands a new user runs are `make demo` and `make test`.
 SWIFT ?= swift
 GLOSSA := .build/release/glossa
+# Glossa's SIMD kernels need AVX2 + FMA to be fast; the Swift compiler targets baseline
+# x86-64 (SSE2) unless told otherwise. Enabled only where this CPU has both.
+ifeq ($(shell uname -m),x86_64)
+ifneq ($(shell grep -m1 -o -w avx2 /proc/cpuinfo)$(shell grep -m1 -o -w fma /proc/cpuinfo),)
+CPU_FLAGS := -Xswiftc -target-cpu -Xswiftc haswell
+endif
+endif
+SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
 .PHONY: setup build test demo bench fixtures clean
 
@@ -10,11 +18,11 @@ setup:
 
 ## build: release build of the library and the `glossa` CLI
 build: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
 
 ## test: install what is missing, build, and run every test
 test: setup
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
 
 ## demo: the main job on shipped defaults (for now: the BLAS benchmark)

@@ -24,9 +24,11 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // glibc's malloc tuning (mallopt), which the Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
 
         .target(name: "GlossaSupport", swiftSettings: glossaSettings),
-        .target(name: "GlossaTensor", dependencies: ["CBLAS"], swiftSettings: glossaSettings),
+        .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc"], swiftSettings: glossaSettings),
         .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
         .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
         .executableTarget(

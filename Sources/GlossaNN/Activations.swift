@@ -52,7 +52,7 @@ public final class Activation {
 
     public func forward(_ x: Tensor) -> Tensor {
         savedInput = x
-        let y = Tensor(zeros: x.shape)
+        let y = Tensor(uninitialized: x.shape)
         let kind = self.kind
         Parallel.forEachChunk(x.count, minChunk: 16_384) { range in
             for i in range { y.data[i] = kind.value(x.data[i]) }
@@ -64,7 +64,7 @@ public final class Activation {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = savedInput else { preconditionFailure("Activation.backward before forward") }
-        let dx = Tensor(zeros: x.shape)
+        let dx = Tensor(uninitialized: x.shape)
         let kind = self.kind
         Parallel.forEachChunk(x.count, minChunk: 16_384) { range in
             for i in range { dx.data[i] = dy.data[i] * kind.derivative(x.data[i]) }
@@ -84,7 +84,7 @@ public final class SwiGLU {
         precondition(gate.shape == up.shape, "SwiGLU: gate \(gate.shape) and up \(up.shape) differ")
         savedGate = gate
         savedUp = up
-        let y = Tensor(zeros: gate.shape)
+        let y = Tensor(uninitialized: gate.shape)
         Parallel.forEachChunk(gate.count, minChunk: 16_384) { range in
             for i in range { y.data[i] = ActivationKind.silu.value(gate.data[i]) * up.data[i] }
         }
@@ -94,7 +94,7 @@ public final class SwiGLU {
     /// Returns (dgate, dup).
     public func backward(_ dy: Tensor) -> (gate: Tensor, up: Tensor) {
         guard let gate = savedGate, let up = savedUp else { preconditionFailure("SwiGLU.backward before forward") }
-        let dGate = Tensor(zeros: gate.shape), dUp = Tensor(zeros: up.shape)
+        let dGate = Tensor(uninitialized: gate.shape), dUp = Tensor(uninitialized: up.shape)
         Parallel.forEachChunk(gate.count, minChunk: 16_384) { range in
             for i in range {
                 let g = gate.data[i]

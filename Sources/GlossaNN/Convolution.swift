@@ -122,8 +122,8 @@ public final class Convolution: Module {
         precondition(g.outHeight > 0 && g.outWidth > 0, "input \(x.shape) is smaller than the kernel")
         let n = x.shape[0], o = outChannels
         let outShape = isOneDimensional ? [n, o, g.outWidth] : [n, o, g.outHeight, g.outWidth]
-        let y = Tensor(zeros: outShape)
-        let col = Tensor(zeros: [g.patchSize, g.outPixels])
+        let y = Tensor(uninitialized: outShape)
+        let col = Tensor(uninitialized: [g.patchSize, g.outPixels])
         let inSize = g.channels * g.height * g.width, outSize = o * g.outPixels
         for i in 0..<n {
             g.im2col(x.data + i * inSize, col.data)
@@ -145,7 +145,7 @@ public final class Convolution: Module {
         guard let (x, g) = saved else { preconditionFailure("Convolution.backward before forward") }
         let n = x.shape[0], o = outChannels
         let dx = Tensor(zeros: x.shape)
-        let col = Tensor(zeros: [g.patchSize, g.outPixels])
+        let col = Tensor(uninitialized: [g.patchSize, g.outPixels])
         let inSize = g.channels * g.height * g.width, outSize = o * g.outPixels
         for i in 0..<n {
             let dyi = dy.data + i * outSize

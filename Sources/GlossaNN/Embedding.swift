@@ -24,7 +24,7 @@ public final class Embedding: Module {
     public func forward(_ ids: [Int32]) -> Tensor {
         savedIDs = ids
         let d = dimension
-        let out = Tensor(zeros: [ids.count, d])
+        let out = Tensor(uninitialized: [ids.count, d])
         for (r, id) in ids.enumerated() {
             precondition(id >= 0 && Int(id) < vocabularySize, "token id \(id) outside vocabulary of \(vocabularySize)")
             (out.data + r * d).update(from: weight.value.data + Int(id) * d, count: d)

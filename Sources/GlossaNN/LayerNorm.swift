@@ -27,7 +27,7 @@ public final class LayerNorm: Module {
         let c = weight.value.count
         precondition(x.lastDim == c, "LayerNorm expects last dim \(c), got \(x.shape)")
         let rows = x.rowCount
-        let y = Tensor(zeros: x.shape)
+        let y = Tensor(uninitialized: x.shape)
         mean = [Float](repeating: 0, count: rows)
         rstd = [Float](repeating: 0, count: rows)
         let w = weight.value.data, b = bias.value.data
@@ -50,7 +50,7 @@ public final class LayerNorm: Module {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = savedInput else { preconditionFailure("LayerNorm.backward before forward") }
         let c = weight.value.count
-        let dx = Tensor(zeros: x.shape)
+        let dx = Tensor(uninitialized: x.shape)
         let w = weight.value.data, dw = weight.grad.data, db = bias.grad.data
         for r in 0..<x.rowCount {
             let xi = x.data + r * c, dyi = dy.data + r * c, dxi = dx.data + r * c
@@ -96,7 +96,7 @@ public final class RMSNorm: Module {
     public func forward(_ x: Tensor) -> Tensor {
         let c = weight.value.count
         precondition(x.lastDim == c, "RMSNorm expects last dim \(c), got \(x.shape)")
-        let y = Tensor(zeros: x.shape)
+        let y = Tensor(uninitialized: x.shape)
         rstd = [Float](repeating: 0, count: x.rowCount)
         for r in 0..<x.rowCount {
             let xi = x.data + r * c
@@ -115,7 +115,7 @@ public final class RMSNorm: Module {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = savedInput else { preconditionFailure("RMSNorm.backward before forward") }
         let c = weight.value.count
-        let dx = Tensor(zeros: x.shape)
+        let dx = Tensor(uninitialized: x.shape)
         let w = weight.value.data, dw = weight.grad.data
         for r in 0..<x.rowCount {
             let xi = x.data + r * c, dyi = dy.data + r * c, dxi = dx.data + r * c

@@ -28,7 +28,7 @@ public final class Linear: Module {
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.lastDim == inFeatures, "Linear expects last dim \(inFeatures), got \(x.shape)")
         savedInput = x
-        let y = Tensor(zeros: Array(x.shape.dropLast()) + [outFeatures])
+        let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outFeatures])
         if let bias {
             for r in 0..<y.rowCount { (y.data + r * outFeatures).update(from: bias.value.data, count: outFeatures) }
         }
@@ -45,7 +45,7 @@ public final class Linear: Module {
         if let bias {
             for r in 0..<dy.rowCount { Vec.add(bias.grad.data, dy.data + r * outFeatures, bias.grad.data, outFeatures) }
         }
-        let dx = Tensor(zeros: x.shape)
+        let dx = Tensor(uninitialized: x.shape)
         matmul(dy, weight.value, into: dx)
         return dx
     }

@@ -36,8 +36,8 @@ public final class ScaledDotProductAttention {
                      && v.lastDim == keyValueHeads * valueHeadDim && v.rowCount == k.rowCount
                      && q.rowCount == batch * tq && k.rowCount == batch * tk,
                      "attention: shapes q \(q.shape), k \(k.shape), v \(v.shape) do not fit the heads")
-        let probs = Tensor(zeros: [batch, queryHeads, tq, tk])
-        let out = Tensor(zeros: [batch * tq, queryHeads * valueHeadDim])
+        let probs = Tensor(uninitialized: [batch, queryHeads, tq, tk])
+        let out = Tensor(uninitialized: [batch * tq, queryHeads * valueHeadDim])
         let (qc, kc, vc, oc) = (q.lastDim, k.lastDim, v.lastDim, out.lastDim)
         for b in 0..<batch {
             for h in 0..<queryHeads {
@@ -71,7 +71,7 @@ public final class ScaledDotProductAttention {
         let (tq, tk) = (q.rowCount / batch, k.rowCount / batch)
         let dq = Tensor(zeros: q.shape), dk = Tensor(zeros: k.shape), dv = Tensor(zeros: v.shape)
         let (qc, kc, vc, oc) = (q.lastDim, k.lastDim, v.lastDim, dOut.lastDim)
-        let dS = Tensor(zeros: [tq, tk])
+        let dS = Tensor(uninitialized: [tq, tk])
         for b in 0..<batch {
             for h in 0..<queryHeads {
                 let g = h / group

@@ -79,7 +79,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let (m, _) = a.matrixShape(transposed: transposeA)
     let (_, n) = b.matrixShape(transposed: transposeB)
     let outShape = (!transposeA && a.rank > 2) ? Array(a.shape.dropLast()) + [n] : [m, n]
-    let c = Tensor(zeros: outShape)
+    let c = Tensor(uninitialized: outShape)
     matmul(a, b, transposeA: transposeA, transposeB: transposeB, into: c)
     return c
 }

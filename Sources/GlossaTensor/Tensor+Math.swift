@@ -7,27 +7,27 @@ extension Tensor {
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         a.checkSameShape(b, "add")
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         Vec.add(a.data, b.data, out.data, a.count)
         return out
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         a.checkSameShape(b, "sub")
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         Vec.sub(a.data, b.data, out.data, a.count)
         return out
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         a.checkSameShape(b, "mul")
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         Vec.mul(a.data, b.data, out.data, a.count)
         return out
     }
 
     public static func * (a: Tensor, s: Float) -> Tensor {
-        let out = Tensor(zeros: a.shape)
+        let out = Tensor(uninitialized: a.shape)
         Vec.scale(a.data, s, out.data, a.count)
         return out
     }
@@ -44,7 +44,7 @@ extension Tensor {
     }
 
     public func exp() -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         Vec.exp(data, out.data, count)
         return out
     }
@@ -55,21 +55,21 @@ extension Tensor {
 
     /// Softmax along the last axis.
     public func softmax() -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         RowMath.softmax(data, out.data, rows: rowCount, cols: lastDim)
         return out
     }
 
     /// Log-softmax along the last axis.
     public func logSoftmax() -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         RowMath.logSoftmax(data, out.data, rows: rowCount, cols: lastDim)
         return out
     }
 
     /// logsumexp along the last axis; the result drops that axis.
     public func logsumexp() -> Tensor {
-        let out = Tensor(zeros: Array(shape.dropLast()))
+        let out = Tensor(uninitialized: Array(shape.dropLast()))
         RowMath.logsumexp(data, out.data, rows: rowCount, cols: lastDim)
         return out
     }

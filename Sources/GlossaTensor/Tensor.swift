@@ -1,3 +1,7 @@
+#if canImport(CMalloc)
+import CMalloc
+#endif
+
 /// Owns (or borrows, for memory-mapped files) one contiguous run of Float32.
 ///
 /// Invariant that makes `@unchecked Sendable` sound: the storage never reallocates, and
@@ -9,13 +13,27 @@ public final class TensorStorage: @unchecked Sendable {
     /// Keeps a borrowed region (for example an mmap) alive; nil when this storage owns `base`.
     private let owner: AnyObject?
 
-    public init(count: Int) {
+    /// Allocates `count` floats, zero-filled unless `zeroed` is false (for outputs that a kernel
+    /// overwrites entirely, where zeroing would be a wasted pass over memory).
+    public init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative element count")
+        _ = Self.allocatorTuned
         self.count = count
         self.base = .allocate(capacity: max(count, 1))
-        self.base.initialize(repeating: 0, count: max(count, 1))
+        if zeroed { self.base.initialize(repeating: 0, count: max(count, 1)) }
         self.owner = nil
     }
+
+    /// Keeps large freed blocks in the heap instead of returning them to the kernel, so the
+    /// per-step activations of a model reuse memory rather than page-faulting fresh zero
+    /// pages on every allocation (glibc otherwise mmaps every block above 32 MB at most).
+    private static let allocatorTuned: Bool = {
+        #if canImport(CMalloc)
+        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        #endif
+        return true
+    }()
 
     /// Wraps memory that `owner` keeps alive (read-only use is the caller's promise).
     public init(borrowing base: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
@@ -63,6 +81,11 @@ public struct Tensor: @unchecked Sendable {
     /// A zero-filled tensor.
     public init(zeros shape: [Int]) {
         self.init(storage: TensorStorage(count: shape.reduce(1, *)), shape: shape)
+    }
+
+    /// A tensor whose values are unspecified: only for outputs a kernel fully overwrites.
+    public init(uninitialized shape: [Int]) {
+        self.init(storage: TensorStorage(count: shape.reduce(1, *), zeroed: false), shape: shape)
     }
 
     /// A tensor filled with `value`.
@@ -123,7 +146,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// An independent copy.
     public func copy() -> Tensor {
-        let out = Tensor(zeros: shape)
+        let out = Tensor(uninitialized: shape)
         out.data.update(from: data, count: count)
         return out
     }

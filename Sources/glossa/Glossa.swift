@@ -16,11 +16,11 @@ struct Glossa: ParsableCommand {
           glossa bench blas --quick --json   a fast run, machine-readable
         """,
         version: GlossaVersion.string,
-        subcommands: [Bench.self])
+        subcommands: [LM.self, Bench.self])
 }
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Performance benchmarks, reported as ratios against this machine's measured peak.",
-        subcommands: [BenchBLAS.self])
+        subcommands: [BenchBLAS.self, BenchLM.self])
 }

@@ -57,7 +57,7 @@ final class KernelTests: XCTestCase {
             if ref < 1e-37 { XCTAssertEqual(y.data[i], ref, accuracy: 1.2e-38, "exp(\(v))"); continue }
             XCTAssertEqual(y.data[i], ref, accuracy: ref * 2e-7, "exp(\(v))")
         }
-        let special = Tensor([.infinity, -.infinity, .nan, 100, -100], shape: [5]).exp().array
+        let special = Tensor([.infinity, -.infinity, .nan, 100, -200], shape: [5]).exp().array
         XCTAssertEqual(special[0], .infinity)
         XCTAssertEqual(special[1], 0)
         XCTAssertTrue(special[2].isNaN)

@@ -62,7 +62,7 @@ public struct LayerKVCache {
         if blocks.count == 1 {
             return (blocks[0].keys.rows(0..<count), blocks[0].values.rows(0..<count))
         }
-        let k = Tensor(zeros: [count, keyWidth]), v = Tensor(zeros: [count, valueWidth])
+        let k = Tensor(uninitialized: [count, keyWidth]), v = Tensor(uninitialized: [count, valueWidth])
         var row = 0
         for block in blocks {
             let n = min(KVBlock.capacity, count - row)

@@ -49,8 +49,8 @@ public final class LatentAttention: SelfAttentionLayer {
         if let qProj { q = qProj(x) } else { q = qB!(qNorm!(qA!(x))) }
         let compressed = kvA(x)                                   // [rows, kvRank + rope]
         let rank = config.keyValueRank
-        let latent = Tensor(zeros: [rows, rank]), sharedRopeKey = Tensor(zeros: [rows, ropeDim])
-        let qRot = Tensor(zeros: [rows, heads * ropeDim])
+        let latent = Tensor(uninitialized: [rows, rank]), sharedRopeKey = Tensor(uninitialized: [rows, ropeDim])
+        let qRot = Tensor(uninitialized: [rows, heads * ropeDim])
         for r in 0..<rows {
             (latent.data + r * rank).update(from: compressed.data + r * (rank + ropeDim), count: rank)
             (sharedRopeKey.data + r * ropeDim).update(from: compressed.data + r * (rank + ropeDim) + rank, count: ropeDim)
@@ -63,7 +63,7 @@ public final class LatentAttention: SelfAttentionLayer {
         let kv = kvB(kvNorm(latent))                               // [rows, heads·(nope + v)]
 
         let queries = q.copy()
-        let keys = Tensor(zeros: [rows, heads * qk]), values = Tensor(zeros: [rows, heads * vDim])
+        let keys = Tensor(uninitialized: [rows, heads * qk]), values = Tensor(uninitialized: [rows, heads * vDim])
         for r in 0..<rows {
             for h in 0..<heads {
                 let kvRow = kv.data + r * heads * (nope + vDim) + h * (nope + vDim)

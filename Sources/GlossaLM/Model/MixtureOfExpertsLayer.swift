@@ -46,7 +46,7 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
         }
         for e in 0..<config.experts where !rowsFor[e].isEmpty {
             let picked = rowsFor[e]
-            let input = Tensor(zeros: [picked.count, d])
+            let input = Tensor(uninitialized: [picked.count, d])
             for (i, r) in picked.enumerated() { (input.data + i * d).update(from: x.data + r * d, count: d) }
             let y = experts[e].forward(input)
             for (i, r) in picked.enumerated() { Vec.axpy(weightsFor[e][i], y.data + i * d, out.data + r * d, d) }
