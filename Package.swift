@@ -39,6 +39,8 @@ let package = Package(
             ],
             swiftSettings: glossaSettings),
 
+        .executableTarget(name: "GenerateText", dependencies: ["GlossaLM"], path: "Examples/GenerateText"),
+
         .target(name: "GlossaTestSupport", dependencies: ["GlossaTensor", "GlossaNN"], path: "Tests/GlossaTestSupport"),
         .testTarget(name: "GlossaTensorTests", dependencies: ["GlossaTensor", "GlossaTestSupport"],
                     exclude: ["Fixtures"]),

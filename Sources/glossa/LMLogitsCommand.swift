@@ -25,7 +25,7 @@ struct LMLogits: ParsableCommand {
     func run() throws {
         let parsed = try ids.split(separator: ",", omittingEmptySubsequences: false).map { part -> Int32 in
             guard let v = Int32(part.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--ids must be comma-separated integers, got '\(part)'")
+                throw CLIError("--ids must be comma-separated integers, got '\(part)'")
             }
             return v
         }

@@ -40,17 +40,17 @@ struct LMScore: ParsableCommand {
         do {
             text = try String(contentsOfFile: textFile, encoding: .utf8)
         } catch {
-            throw ValidationError("cannot read \(textFile) as UTF-8 text")
+            throw CLIError("cannot read \(textFile) as UTF-8 text")
         }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ValidationError("\(textFile) is empty: nothing to score")
+            throw CLIError("\(textFile) is empty: nothing to score")
         }
         let lm = try LanguageModel(folder: options.model)
         let tokenizer = try lm.requireTokenizer()
         var ids = tokenizer.encode(text)
         if let eos = lm.endOfText { ids.insert(eos, at: 0) }
         if let bad = ids.first(where: { Int($0) >= lm.model.vocabularySize }) {
-            throw ValidationError("token \(bad) from the tokenizer is outside the model's vocabulary")
+            throw CLIError("token \(bad) from the tokenizer is outside the model's vocabulary")
         }
         let result = lm.model.score(ids, window: window)
         if json {
