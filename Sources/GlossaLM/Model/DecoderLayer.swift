@@ -24,4 +24,10 @@ public final class DecoderLayer: Module {
         let h = x + attention.forward(attentionNorm.forward(x), batch: batch, positions: positions, cache: &cache)
         return h + feedForward.forward(feedForwardNorm.forward(h))
     }
+
+    /// dh = dy + norm₂ᵀ(ffnᵀ(dy)); dx = dh + norm₁ᵀ(attnᵀ(dh)).
+    public func backward(_ dy: Tensor) -> Tensor {
+        let dh = dy + feedForwardNorm.backward(feedForward.backward(dy))
+        return dh + attentionNorm.backward(attention.backward(dh))
+    }
 }

@@ -33,6 +33,8 @@ public final class LatentAttention: SelfAttentionLayer {
                                          valueHeadDim: config.valueHeadDim, causal: true)
     }
 
+    private var savedRows = 0
+
     public var parameters: [Parameter] {
         ([qProj, qA, qB].compactMap { $0 } + [kvA, kvB, oProj]).flatMap(\.parameters)
             + (qNorm?.parameters ?? []) + kvNorm.parameters
@@ -73,6 +75,7 @@ public final class LatentAttention: SelfAttentionLayer {
                 (values.data + r * heads * vDim + h * vDim).update(from: kvRow + nope, count: vDim)
             }
         }
+        savedRows = rows
         var allKeys = keys, allValues = values
         if cache != nil {
             precondition(batch == 1, "cached attention runs one sequence at a time")
@@ -80,5 +83,47 @@ public final class LatentAttention: SelfAttentionLayer {
             (allKeys, allValues) = cache!.contiguous()
         }
         return oProj(core.forward(q: queries, k: allKeys, v: allValues, batch: batch))
+    }
+
+    /// Undoes forward's slicing: the query's RoPE part and the shared RoPE key go back through
+    /// the rotation (the shared key sums its heads' gradients), the no-RoPE key parts and the
+    /// values go back through kv_b and the latent's RMSNorm into kv_a.
+    public func backward(_ dy: Tensor) -> Tensor {
+        let (nope, ropeDim, vDim, qk) = (config.nopeHeadDim, config.ropeHeadDim, config.valueHeadDim, config.queryKeyHeadDim)
+        let rows = savedRows, rank = config.keyValueRank
+        let (dQueries, dKeys, dValues) = core.backward(oProj.backward(dy))
+        let dq = dQueries.copy()
+        let dqRotated = Tensor(uninitialized: [rows, heads * ropeDim])
+        let dkRotated = Tensor(zeros: [rows, ropeDim])
+        let dkv = Tensor(uninitialized: [rows, heads * (nope + vDim)])
+        for r in 0..<rows {
+            for h in 0..<heads {
+                let kvRow = dkv.data + r * heads * (nope + vDim) + h * (nope + vDim)
+                (dqRotated.data + (r * heads + h) * ropeDim).update(from: dQueries.data + r * heads * qk + h * qk + nope, count: ropeDim)
+                kvRow.update(from: dKeys.data + r * heads * qk + h * qk, count: nope)
+                Vec.add(dkRotated.data + r * ropeDim, dKeys.data + r * heads * qk + h * qk + nope, dkRotated.data + r * ropeDim, ropeDim)
+                (kvRow + nope).update(from: dValues.data + r * heads * vDim + h * vDim, count: vDim)
+            }
+        }
+        let dqRot = rope.backward(dqRotated)
+        let dkRope = rope.backward(dkRotated)
+        for r in 0..<rows {
+            for h in 0..<heads {
+                (dq.data + r * heads * qk + h * qk + nope).update(from: dqRot.data + (r * heads + h) * ropeDim, count: ropeDim)
+            }
+        }
+        let dLatent = kvNorm.backward(kvB.backward(dkv))
+        let dCompressed = Tensor(uninitialized: [rows, rank + ropeDim])
+        for r in 0..<rows {
+            (dCompressed.data + r * (rank + ropeDim)).update(from: dLatent.data + r * rank, count: rank)
+            (dCompressed.data + r * (rank + ropeDim) + rank).update(from: dkRope.data + r * ropeDim, count: ropeDim)
+        }
+        let dx = kvA.backward(dCompressed)
+        if let qProj {
+            dx.add(qProj.backward(dq))
+        } else {
+            dx.add(qA!.backward(qNorm!.backward(qB!.backward(dq))))
+        }
+        return dx
     }
 }

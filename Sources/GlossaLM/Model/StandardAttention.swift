@@ -6,6 +6,8 @@ import GlossaTensor
 /// the whole cached prefix (batch 1).
 public protocol SelfAttentionLayer: Module {
     func forward(_ x: Tensor, batch: Int, positions: [Int], cache: inout LayerKVCache?) -> Tensor
+    /// dL/dx from dL/dy for the last uncached forward; accumulates parameter gradients.
+    func backward(_ dy: Tensor) -> Tensor
     func makeCache() -> LayerKVCache
 }
 
@@ -42,5 +44,13 @@ public final class StandardAttention: SelfAttentionLayer {
             (keys, values) = cache!.contiguous()
         }
         return oProj(core.forward(q: q, k: keys, v: values, batch: batch))
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let (dq, dk, dv) = core.backward(oProj.backward(dy))
+        let dx = qProj.backward(rope?.backward(dq) ?? dq)
+        dx.add(kProj.backward(rope?.backward(dk) ?? dk))
+        dx.add(vProj.backward(dv))
+        return dx
     }
 }

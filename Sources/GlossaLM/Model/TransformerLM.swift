@@ -70,6 +70,15 @@ public final class TransformerLM: Module {
         return head(finalNorm.forward(x))
     }
 
+    /// Backward of `forward(batch:batch:)`: accumulates every parameter's gradient from
+    /// dL/dlogits. A tied head and embedding share one Parameter, so both paths add into it.
+    public func backward(_ dLogits: Tensor) {
+        var dx = finalNorm.backward(head.backward(dLogits))
+        for layer in layers.reversed() { dx = layer.backward(dx) }
+        embedding.backward(dx)
+        positionEmbedding?.backward(dx)
+    }
+
     private func embed(_ ids: [Int32], positions: [Int]) -> Tensor {
         let x = embedding(ids)
         if let positionEmbedding {
