@@ -20,9 +20,12 @@ public final class LanguageModel {
         } else {
             endOfText = tokenizer?.id(of: "<|endoftext|>")
         }
-        if let tokenizer, tokenizer.vocabularySize > model.vocabularySize {
+        // The tokenizer may list more special tokens than the model has rows (Glossa's LM keeps
+        // Whisper's tokenizer.json, whose <|startoftranscript|>… follow the 50,258 text ids), but
+        // its end-of-text must be a row; special ids beyond the model are refused by validate().
+        if let tokenizer, let eot = tokenizer.id(of: "<|endoftext|>"), Int(eot) >= model.vocabularySize {
             throw ModelError.invalidConfig(path: folder + "/config.json", detail:
-                "tokenizer.json has \(tokenizer.vocabularySize) tokens but the model's vocabulary is \(model.vocabularySize)")
+                "the tokenizer's <|endoftext|> (\(eot)) is outside the model's vocabulary of \(model.vocabularySize)")
         }
     }
 

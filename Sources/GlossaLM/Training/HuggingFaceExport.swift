@@ -1,0 +1,101 @@
+import Foundation
+import GlossaTensor
+
+/// Writes a model as a Hugging Face folder that `transformers` loads as an ordinary
+/// architecture: config.json, model.safetensors (fp16, except the router and its correction
+/// bias, which transformers keeps in fp32) and the tokenizer.json it was trained with.
+public enum HuggingFaceExport {
+    public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
+                             metadata: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let config = try configJSON(model.config, endOfText: endOfText)
+        try Data((serialize(config, indent: "") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/config.json"), options: .atomic)
+        var writer = SafetensorsWriter(metadata: ["format": "pt"].merging(metadata) { $1 })
+        for p in model.parameters {
+            let keepFP32 = p.name.hasSuffix(".mlp.gate.weight")
+            writer.add(p.name, p.value, as: keepFP32 ? .f32 : .f16)
+        }
+        for (i, layer) in model.layers.enumerated() {
+            if let moe = layer.feedForward as? MixtureOfExpertsLayer, let bias = moe.selectionBias {
+                writer.add("model.layers.\(i).mlp.gate.e_score_correction_bias", bias, as: .f32)
+            }
+        }
+        try writer.write(to: folder + "/model.safetensors")
+        if let tokenizer {
+            let target = folder + "/tokenizer.json"
+            if tokenizer != target {
+                try? FileManager.default.removeItem(atPath: target)
+                try FileManager.default.copyItem(atPath: tokenizer, toPath: target)
+            }
+        }
+    }
+
+    /// JSON with floats always written as floats ("1.0", not "1"): transformers' strict config
+    /// classes reject an int where a float field is declared, and JSONSerialization drops ".0".
+    static func serialize(_ value: Any, indent: String) -> String {
+        let inner = indent + "  "
+        switch value {
+        case let dict as [String: Any]:
+            let items = dict.keys.sorted().map { "\(inner)\"\($0)\": " + serialize(dict[$0]!, indent: inner) }
+            return "{\n" + items.joined(separator: ",\n") + "\n\(indent)}"
+        case let array as [Any]:
+            return "[" + array.map { serialize($0, indent: inner) }.joined(separator: ", ") + "]"
+        case let b as Bool: return b ? "true" : "false"
+        case let i as Int: return String(i)
+        case let i as Int32: return String(i)
+        case let f as Float: return floatText(Double(f))
+        case let d as Double: return floatText(d)
+        case let s as String:
+            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        default: return "null"
+        }
+    }
+
+    private static func floatText(_ d: Double) -> String {
+        let s = String(format: "%.9g", d)
+        return s.contains(".") || s.contains("e") || s.contains("n") ? s : s + ".0"
+    }
+
+    static func configJSON(_ c: TransformerConfig, endOfText: Int32) throws -> [String: Any] {
+        guard case let .rmsNorm(eps) = c.normalization, case let .rotary(theta, interleaved) = c.positions else {
+            throw ModelError.invalidInput("export supports RMSNorm + RoPE models (Llama, Mixtral, DeepSeek-V3)")
+        }
+        var json: [String: Any] = [
+            "vocab_size": c.vocabularySize, "hidden_size": c.hiddenSize, "num_hidden_layers": c.layerCount,
+            "num_attention_heads": c.heads, "num_key_value_heads": c.keyValueHeads, "rms_norm_eps": eps,
+            "rope_theta": theta, "rope_parameters": ["rope_theta": theta, "rope_type": "default"],
+            "hidden_act": "silu", "tie_word_embeddings": c.tiedEmbeddings, "attention_bias": false,
+            "bos_token_id": endOfText, "eos_token_id": endOfText, "max_position_embeddings": 4096, "torch_dtype": "float16",
+        ]
+        let dense = c.feedForward.compactMap { if case let .dense(n) = $0 { return n } else { return nil } }.first
+        let moe = c.feedForward.compactMap { if case let .mixture(m) = $0 { return m } else { return nil } }.first
+        switch c.family {
+        case .deepseekV3:
+            guard let mla = c.latentAttention else { throw ModelError.invalidInput("DeepSeek-V3 export needs MLA") }
+            let firstMoE = c.feedForward.firstIndex { if case .mixture = $0 { return true } else { return false } } ?? c.layerCount
+            guard c.feedForward[firstMoE...].allSatisfy({ if case .mixture = $0 { return true } else { return false } }) else {
+                throw ModelError.invalidInput("DeepseekV3ForCausalLM needs all MoE layers after the dense ones (first_k_dense_replace)")
+            }
+            var routing: (groups: Int, topKGroups: Int, normalize: Bool, scaling: Float) = (1, 1, true, 1)
+            if let moe, case let .sigmoidGrouped(g, tg, n, s) = moe.routing { routing = (g, tg, n, s) }
+            json.merge([
+                "architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+                "intermediate_size": dense ?? (moe?.intermediateSize ?? 0), "moe_intermediate_size": moe?.intermediateSize ?? 1,
+                "n_routed_experts": moe?.experts ?? 1, "num_experts_per_tok": moe?.topK ?? 1,
+                "n_shared_experts": moe.map { ($0.sharedIntermediateSize ?? 0) / $0.intermediateSize } ?? 0,
+                "n_group": routing.groups, "topk_group": routing.topKGroups, "norm_topk_prob": routing.normalize,
+                "routed_scaling_factor": routing.scaling, "first_k_dense_replace": firstMoE,
+                "q_lora_rank": mla.queryRank.map { $0 as Any } ?? NSNull(), "kv_lora_rank": mla.keyValueRank,
+                "qk_rope_head_dim": mla.ropeHeadDim, "qk_nope_head_dim": mla.nopeHeadDim, "v_head_dim": mla.valueHeadDim,
+                "head_dim": mla.ropeHeadDim, "rope_interleave": interleaved, "num_nextn_predict_layers": 0,
+            ]) { $1 }
+        case .llama, .mixtral:
+            json.merge(["architectures": [c.family.rawValue], "model_type": c.family == .llama ? "llama" : "mixtral",
+                        "head_dim": c.headDim, "intermediate_size": dense ?? moe?.intermediateSize ?? 0]) { $1 }
+            if let moe { json.merge(["num_local_experts": moe.experts, "num_experts_per_tok": moe.topK]) { $1 } }
+        case .gpt2:
+            throw ModelError.invalidInput("export supports RMSNorm + RoPE models (Llama, Mixtral, DeepSeek-V3)")
+        }
+        return json
+    }
+}

@@ -1,0 +1,132 @@
+import Dispatch
+import Foundation
+import GlossaNN
+import GlossaTensor
+
+/// Trains a language model on a TokenCorpus: next-token cross-entropy (+ the optional
+/// Switch/GLaM balance loss), backward through every layer, gradient clipping, AdamW with
+/// warmup + cosine, DeepSeek-V3's bias rule after each step, periodic evaluation and atomic
+/// checkpoints. Resuming from a checkpoint continues bit-identically (the batches are a
+/// function of the seed and the step).
+public final class Trainer {
+    public struct StepRecord: Codable {
+        public let step: Int
+        public let loss: Float
+        public let auxiliaryLoss: Float
+        public let learningRate: Float
+        public let gradientNorm: Float
+        public let tokensPerSecond: Double
+        /// max/mean expert load per MoE layer in this step's batch.
+        public let maxLoadRatio: [Float]
+        public var validationLoss: [String: Float]?
+    }
+
+    public let options: TrainingOptions
+    public let model: TransformerLM
+    public let optimizer: AdamW
+    public private(set) var step = 0
+    let schedule: WarmupCosineSchedule
+    let corpus: TokenCorpus
+    let validation: TokenCorpus?
+    let loss = CrossEntropy()
+
+    public init(options: TrainingOptions, corpus: TokenCorpus, validation: TokenCorpus?) {
+        self.options = options
+        self.corpus = corpus
+        self.validation = validation
+        model = RandomInitialization.deepseekStyle(options.modelConfig, seed: options.seed)
+        for moe in model.layers.compactMap({ $0.feedForward as? MixtureOfExpertsLayer }) {
+            moe.auxiliaryLossWeight = options.auxiliaryLossWeight
+        }
+        optimizer = AdamW(model.parameters, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: options.weightDecay)
+        schedule = WarmupCosineSchedule(peak: options.peakLearningRate, floor: options.minLearningRate,
+                                        warmupSteps: options.warmupSteps, totalSteps: options.steps)
+    }
+
+    public var moeLayers: [MixtureOfExpertsLayer] { model.layers.compactMap { $0.feedForward as? MixtureOfExpertsLayer } }
+
+    public func resume(from checkpoint: String) throws {
+        step = try TrainingCheckpoint.restore(from: checkpoint, model: model, optimizer: optimizer)
+    }
+
+    public func saveCheckpoint(to path: String) throws {
+        try TrainingCheckpoint.save(to: path, step: step, options: options, model: model, optimizer: optimizer)
+    }
+
+    /// Splits [batch · (length+1)] windows into inputs [batch · length] and their targets.
+    static func inputsAndTargets(_ windows: [Int32], batch: Int, length: Int) -> ([Int32], [Int32]) {
+        var inputs: [Int32] = [], targets: [Int32] = []
+        inputs.reserveCapacity(batch * length)
+        targets.reserveCapacity(batch * length)
+        for b in 0..<batch {
+            let row = windows[(b * (length + 1))..<((b + 1) * (length + 1))]
+            inputs.append(contentsOf: row.dropLast())
+            targets.append(contentsOf: row.dropFirst())
+        }
+        return (inputs, targets)
+    }
+
+    /// One optimisation step.
+    public func trainStep() -> StepRecord {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (b, t) = (options.batch, options.length)
+        let (inputs, targets) = Self.inputsAndTargets(corpus.batch(seed: options.seed, step: step, batch: b, length: t), batch: b, length: t)
+        model.zeroGrad()
+        let logits = model.forward(batch: inputs, batch: b)
+        let value = loss.forward(logits: logits, targets: targets)
+        let aux = moeLayers.reduce(Float(0)) { $0 + $1.lastAuxiliaryLoss }
+        model.backward(loss.backward())
+        let norm = clipGradientNorm(optimizer.parameters, maxNorm: options.clipNorm)
+        let lr = schedule.learningRate(at: step)
+        optimizer.step(learningRate: lr)
+        let ratios = moeLayers.map { moe -> Float in
+            let mean = Float(moe.lastLoad.reduce(0, +)) / Float(max(1, moe.lastLoad.count))
+            return Float(moe.lastLoad.max() ?? 0) / max(mean, 1e-9)
+        }
+        if options.biasUpdateRate > 0 { moeLayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) } }
+        step += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return StepRecord(step: step, loss: value, auxiliaryLoss: aux, learningRate: lr, gradientNorm: norm,
+                          tokensPerSecond: Double(b * t) / seconds, maxLoadRatio: ratios, validationLoss: nil)
+    }
+
+    /// Mean next-token loss per language over the first `windows` windows of each.
+    public func evaluate(_ corpus: TokenCorpus, windows: Int, length: Int) -> [String: Float] {
+        var out: [String: Float] = [:]
+        for lang in corpus.languages {
+            let chunks = corpus.windows(of: lang, length: length, limit: windows)
+            var total = 0.0
+            for w in chunks {
+                let logits = model.forward(batch: Array(w.dropLast()), batch: 1)
+                total += Double(loss.forward(logits: logits, targets: Array(w.dropFirst())))
+            }
+            out[lang] = chunks.isEmpty ? .nan : Float(total / Double(chunks.count))
+        }
+        return out
+    }
+
+    /// FLOPs of one training step counted from the model's shapes: 6 per active weight per
+    /// token (forward 2, backward 4) plus causal attention (forward and backward).
+    public var flopsPerStep: Double {
+        let cfg = model.config
+        let tokens = Double(options.batch * options.length)
+        let attention = Double(cfg.layerCount) * 3 * 2 * 2 * Double(options.length) / 2
+            * Double(cfg.heads * (cfg.latentAttention.map { $0.queryKeyHeadDim + $0.valueHeadDim } ?? 2 * cfg.headDim) / 2)
+        return tokens * (6 * Double(cfg.activeParametersPerToken) + attention)
+    }
+
+    /// Runs to `options.steps`, calling `report` after each step; checkpoints every
+    /// `checkpointEvery` steps and at the end.
+    public func run(checkpoint: String?, report: (StepRecord) throws -> Void) throws {
+        while step < options.steps {
+            var record = trainStep()
+            if let validation, options.evaluateEvery > 0, step % options.evaluateEvery == 0 || step == options.steps {
+                record.validationLoss = evaluate(validation, windows: options.evaluationWindows, length: options.length)
+            }
+            try report(record)
+            if let checkpoint, step % options.checkpointEvery == 0 || step == options.steps {
+                try saveCheckpoint(to: checkpoint)
+            }
+        }
+    }
+}

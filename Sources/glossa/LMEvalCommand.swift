@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import GlossaLM
+import GlossaSupport
+
+struct LMEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Perplexity per language on a corpus split.",
+        discussion: """
+        Scores each language's <data>/<lang>/<split>.tokens (up to --max-tokens of it) in windows \
+        that overlap by half, and prints the perplexity per language.
+
+        Example:
+          glossa lm eval --model runs/moe/model --data data/corpus --split test
+        """)
+
+    @OptionGroup var options: ModelOption
+    @Option(help: ArgumentHelp("Corpus folder from `make data`.", valueName: "dir")) var data = "data/corpus"
+    @Option(help: "train, valid or test.") var split = "test"
+    @Option(help: "Comma-separated languages.") var languages = CorpusBuilder.languages.joined(separator: ",")
+    @Option(name: .customLong("max-tokens"), help: "Tokens scored per language.") var maxTokens = 20_000
+    @Option(help: "Tokens per scoring window.") var window = 256
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard ["train", "valid", "test"].contains(split) else { throw CLIError("--split must be train, valid or test") }
+        let lm = try LanguageModel(folder: options.model)
+        let langs = languages.split(separator: ",").map(String.init)
+        let corpus = try TokenCorpus(root: data, split: split, languages: langs)
+        let progress = ProgressReporter("eval", total: langs.count, unit: "languages")
+        var results: [String: ScoreResult] = [:]
+        for lang in langs {
+            let ids = corpus.windows(of: lang, length: maxTokens, limit: 1).first
+                ?? corpus.windows(of: lang, length: corpus.count(of: lang) - 1, limit: 1)[0]
+            results[lang] = lm.model.score(ids, window: window)
+            progress.advance(status: lang)
+        }
+        progress.finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(data: try encoder.encode(results.mapValues { ["perplexity": $0.perplexity, "tokens": Double($0.tokenCount)] }), encoding: .utf8)!)
+            return
+        }
+        print("lang  tokens   perplexity  (\(split), window \(window))")
+        for lang in langs {
+            let r = results[lang]!
+            print(lang.padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: "%6d  %11.2f", r.tokenCount, r.perplexity))
+        }
+    }
+}

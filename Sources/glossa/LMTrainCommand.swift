@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import GlossaLM
+import GlossaSupport
+import GlossaTensor
+
+struct LMTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a DeepSeek-V3-layout LM (MLA, dense first layer, sigmoid-routed MoE) on the corpus.",
+        discussion: """
+        Writes into --out: checkpoint.safetensors (atomically, every --checkpoint-every steps), \
+        log.jsonl (one JSON object per step: loss, learning rate, gradient norm, tokens/s, \
+        max/mean expert load per MoE layer, validation loss when evaluated) and, at the end, a \
+        Hugging Face folder `model/` (config.json, fp16 model.safetensors, tokenizer.json) that \
+        transformers loads as DeepseekV3ForCausalLM. With --resume the run continues from \
+        --out/checkpoint.safetensors with its stored options (only --steps may be raised) and \
+        reproduces the uninterrupted run bit for bit.
+
+        Examples:
+          glossa lm train --data data/corpus --out runs/moe --steps 2000
+          glossa lm train --out runs/moe --resume --steps 3000
+          glossa lm train --data data/corpus --out runs/dense --experts 0 --dense-intermediate 1152
+        """)
+
+    @Option(help: ArgumentHelp("Corpus folder from `make data`.", valueName: "dir")) var data = "data/corpus"
+    @Option(help: ArgumentHelp("Run folder (checkpoint, log, exported model).", valueName: "dir")) var out: String
+    @Flag(help: "Continue from <out>/checkpoint.safetensors.") var resume = false
+    @Option(help: ArgumentHelp("tokenizer.json copied into the exported model.", valueName: "file"))
+    var tokenizer = "models/whisper-base/tokenizer.json"
+
+    @Option(help: "Optimisation steps.") var steps: Int?
+    @Option(help: "Sequences per step.") var batch: Int?
+    @Option(help: "Tokens per sequence.") var length: Int?
+    @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float?
+    @Option(name: .customLong("warmup"), help: "Warmup steps.") var warmup: Int?
+    @Option(help: "Random seed (weights and batches).") var seed: UInt64?
+    @Option(name: .customLong("hidden"), help: "Model width.") var hidden: Int?
+    @Option(name: .customLong("layers"), help: "Decoder layers.") var layers: Int?
+    @Option(name: .customLong("dense-layers"), help: "Dense layers before the MoE layers.") var denseLayers: Int?
+    @Option(name: .customLong("dense-intermediate"), help: "Dense MLP width.") var denseIntermediate: Int?
+    @Option(help: "Routed experts per MoE layer (0: all layers dense).") var experts: Int?
+    @Option(name: .customLong("top-k"), help: "Experts per token.") var topK: Int?
+    @Option(name: .customLong("expert-intermediate"), help: "Expert MLP width.") var expertIntermediate: Int?
+    @Option(name: .customLong("bias-rate"), help: "γ of the auxiliary-loss-free bias rule (0: off).") var biasRate: Float?
+    @Option(name: .customLong("aux-loss"), help: "α of the Switch/GLaM balance loss (0: off).") var auxLoss: Float?
+    @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery: Int?
+    @Option(name: .customLong("eval-every"), help: "Steps between validation evaluations.") var evalEvery: Int?
+    @Option(help: "Comma-separated corpus languages.") var languages: String?
+
+    func run() throws {
+        let checkpoint = out + "/checkpoint.safetensors"
+        var options: TrainingOptions
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpoint) else { throw CLIError("--resume: \(checkpoint) does not exist") }
+            options = try TrainingCheckpoint.options(at: checkpoint)
+            if let steps { options.steps = steps }
+        } else {
+            options = TrainingOptions()
+            if let v = steps { options.steps = v }
+            if let v = batch { options.batch = v }
+            if let v = length { options.length = v }
+            if let v = learningRate { options.peakLearningRate = v; options.minLearningRate = v / 10 }
+            if let v = warmup { options.warmupSteps = v }
+            if let v = seed { options.seed = v }
+            if let v = hidden { options.hidden = v }
+            if let v = layers { options.layers = v }
+            if let v = denseLayers { options.denseLayers = v }
+            if let v = denseIntermediate { options.denseIntermediate = v }
+            if let v = experts { options.experts = v }
+            if let v = topK { options.topK = v }
+            if let v = expertIntermediate { options.expertIntermediate = v }
+            if let v = biasRate { options.biasUpdateRate = v }
+            if let v = auxLoss { options.auxiliaryLossWeight = v }
+            if let v = checkpointEvery { options.checkpointEvery = v }
+            if let v = evalEvery { options.evaluateEvery = v }
+            if let v = languages { options.languages = v.split(separator: ",").map(String.init) }
+            // The default warmup (100 steps) shrinks to a tenth of a short run; an explicit one must fit.
+            if warmup == nil { options.warmupSteps = min(options.warmupSteps, options.steps / 10) }
+        }
+        guard options.warmupSteps <= options.steps else {
+            throw CLIError("--warmup (\(options.warmupSteps)) must not exceed --steps (\(options.steps))")
+        }
+        guard options.steps >= 1, options.batch >= 1, options.length >= 2, options.hidden % max(1, options.heads) == 0 else {
+            throw CLIError("steps, batch and length must be positive and --hidden divisible by the heads")
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let train = try TokenCorpus(root: data, split: "train", languages: options.languages)
+        let valid = try TokenCorpus(root: data, split: "valid", languages: options.languages)
+        let trainer = Trainer(options: options, corpus: train, validation: valid)
+        if resume { try trainer.resume(from: checkpoint) }
+
+        let logPath = out + "/log.jsonl"
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: logPath) else { throw CLIError("cannot write \(logPath)") }
+        log.seekToEndOfFile()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let peak = GemmBenchmark.measurePeak(minSeconds: 0.3).gflops
+        let params = trainer.model.parameters.reduce(0) { $0 + $1.value.count }
+        FileHandle.standardError.write(("train: \(params / 1000)k parameters, \(trainer.model.config.activeParametersPerToken / 1000)k active per token, "
+            + "step \(trainer.step) → \(options.steps), \(options.batch)×\(options.length) tokens per step, sgemm peak \(Int(peak)) GFLOP/s\n").data(using: .utf8)!)
+        let progress = ProgressReporter("train", total: options.steps - trainer.step, unit: "steps")
+        let flops = trainer.flopsPerStep
+        try trainer.run(checkpoint: checkpoint) { record in
+            log.write(try encoder.encode(record) + Data("\n".utf8))
+            let gflops = flops * record.tokensPerSecond / Double(options.batch * options.length) / 1e9
+            var status = String(format: "loss %.3f · %.0f tok/s · %.0f%% of peak", record.loss, record.tokensPerSecond, 100 * gflops / peak)
+            if let v = record.validationLoss {
+                status += " · valid " + v.keys.sorted().map { String(format: "%@ %.2f", $0, v[$0]!) }.joined(separator: " ")
+            }
+            progress.advance(status: status)
+        }
+        progress.finish()
+        let eot = try ByteLevelBPETokenizer(path: tokenizer).id(of: "<|endoftext|>") ?? Int32(options.vocabulary - 1)
+        try HuggingFaceExport.write(trainer.model, to: out + "/model", tokenizer: tokenizer, endOfText: eot,
+                                    metadata: ["glossa.steps": String(trainer.step)])
+        print("trained to step \(trainer.step); model written to \(out)/model")
+    }
+}
