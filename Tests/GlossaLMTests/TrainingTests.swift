@@ -1,0 +1,134 @@
+import XCTest
+import Foundation
+import GlossaNN
+import GlossaTensor
+import GlossaTestSupport
+@testable import GlossaLM
+
+final class TrainingTests: XCTestCase {
+    var folder = ""
+
+    override func setUpWithError() throws {
+        folder = makeTemporaryFolder()
+        // A synthetic two-language corpus of token files with some structure to learn.
+        var rng = RandomGenerator(seed: 3)
+        for lang in ["en", "de"] {
+            try FileManager.default.createDirectory(atPath: "\(folder)/\(lang)", withIntermediateDirectories: true)
+            for split in ["train", "valid"] {
+                var ids: [UInt16] = []
+                for i in 0..<6000 { ids.append(UInt16(i % 7 == 0 ? 63 : rng.int(below: 16) + (lang == "en" ? 0 : 16))) }
+                try ids.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: "\(folder)/\(lang)/\(split).tokens"))
+            }
+        }
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    func tinyOptions() -> TrainingOptions {
+        var o = TrainingOptions()
+        (o.vocabulary, o.hidden, o.layers, o.heads, o.denseLayers, o.denseIntermediate) = (64, 16, 3, 2, 1, 32)
+        (o.experts, o.topK, o.expertIntermediate, o.kvRank, o.ropeHeadDim, o.nopeHeadDim, o.valueHeadDim) = (4, 2, 8, 8, 4, 4, 4)
+        (o.steps, o.batch, o.length, o.warmupSteps, o.peakLearningRate) = (6, 2, 12, 2, 1e-2)
+        o.languages = ["en", "de"]
+        o.auxiliaryLossWeight = 0.01
+        return o
+    }
+
+    func testResumingContinuesBitIdentically() throws {
+        let options = tinyOptions()
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
+        let straight = Trainer(options: options, corpus: corpus, validation: nil)
+        for _ in 0..<6 { _ = straight.trainStep() }
+
+        let first = Trainer(options: options, corpus: corpus, validation: nil)
+        for _ in 0..<3 { _ = first.trainStep() }
+        let checkpoint = folder + "/checkpoint.safetensors"
+        try first.saveCheckpoint(to: checkpoint)
+        XCTAssertEqual(try TrainingCheckpoint.options(at: checkpoint), options)
+        let resumed = Trainer(options: options, corpus: corpus, validation: nil)
+        try resumed.resume(from: checkpoint)
+        XCTAssertEqual(resumed.step, 3)
+        for _ in 0..<3 { _ = resumed.trainStep() }
+
+        for (a, b) in zip(straight.model.parameters, resumed.model.parameters) {
+            XCTAssertEqual(a.value.array, b.value.array, "\(a.name) differs after resume")
+        }
+        for (a, b) in zip(straight.moeLayers, resumed.moeLayers) {
+            XCTAssertEqual(a.selectionBias!.array, b.selectionBias!.array)
+        }
+        XCTAssertNotEqual(straight.moeLayers[0].selectionBias!.array, [Float](repeating: 0, count: 4), "the bias rule ran")
+    }
+
+    func testLossFallsAndExportLoadsWithTheSameLogits() throws {
+        var options = tinyOptions()
+        options.steps = 40
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
+        let trainer = Trainer(options: options, corpus: corpus, validation: nil)
+        var losses: [Float] = []
+        while trainer.step < options.steps { losses.append(trainer.trainStep().loss) }
+        let late = losses.suffix(10).reduce(0, +) / 10
+        XCTAssertEqual(losses[0], Foundation.log(64), accuracy: 0.1, "an untrained model is near uniform")
+        XCTAssertLessThan(late, losses[0] - 0.6, "training should learn the synthetic corpus")
+
+        let export = folder + "/model"
+        try HuggingFaceExport.write(trainer.model, to: export, tokenizer: nil, endOfText: 63)
+        let loaded = try ModelLoader.load(folder: export)
+        XCTAssertEqual(loaded.config.family, .deepseekV3)
+        let ids: [Int32] = [63, 1, 2, 3, 63, 5, 9, 4]
+        let a = trainer.model.forward(batch: ids, batch: 1), b = loaded.forward(batch: ids, batch: 1)
+        XCTAssertLessThan(a.maxAbsDifference(b), 2e-2 * a.max(), "fp16 export changes logits only by rounding")
+    }
+
+    func testBiasRuleMovesTowardBalance() {
+        var rng = RandomGenerator(seed: 5)
+        let cfg = TransformerConfig.deepseekStyle(vocabulary: 16, hidden: 8, layers: 2, heads: 2, denseLayers: 1, denseIntermediate: 8,
+                                                  experts: 4, topK: 1, expertIntermediate: 4, kvRank: 4, ropeHeadDim: 2,
+                                                  nopeHeadDim: 2, valueHeadDim: 2)
+        let model = RandomInitialization.deepseekStyle(cfg, seed: 1)
+        let moe = model.layers[1].feedForward as! MixtureOfExpertsLayer
+        moe.router.weight.value[0, 0] += 5  // expert 0 wins every token with x₀ = 1
+        let x = Tensor.randomNormal([64, 8], rng: &rng)
+        for r in 0..<64 { x[r, 0] = 1 }
+        _ = moe.forward(x)
+        XCTAssertEqual(moe.lastLoad[0], 64)
+        moe.updateSelectionBias(rate: 0.1)
+        XCTAssertEqual(moe.selectionBias!.array, [-0.1, 0.1, 0.1, 0.1], "overloaded down, idle up")
+        for _ in 0..<40 { _ = moe.forward(x); moe.updateSelectionBias(rate: 0.1) }
+        XCTAssertLessThan(moe.lastLoad.max()!, 64, "the bias spreads the load")
+    }
+
+    func testMixtureOfExpertsBackwardWithAuxiliaryLossByFiniteDifferences() {
+        for routing in [TransformerConfig.Routing.softmaxTopK, .sigmoidGrouped(groups: 2, topKGroups: 1, normalize: true, scaling: 2)] {
+            var rng = RandomGenerator(seed: 11)
+            let moeConfig = TransformerConfig.MixtureOfExperts(experts: 4, topK: 2, intermediateSize: 6, routing: routing, sharedIntermediateSize: 6)
+            func mlp(_ p: String) -> GatedMLP {
+                GatedMLP(gate: Linear(5, 6, bias: false, name: "\(p).g", rng: &rng), up: Linear(5, 6, bias: false, name: "\(p).u", rng: &rng),
+                         down: Linear(6, 5, bias: false, name: "\(p).d", rng: &rng))
+            }
+            let router = Linear(5, 4, bias: false, name: "router", rng: &rng)
+            router.weight.value.scale(by: 4)
+            let moe = MixtureOfExpertsLayer(router: router, experts: (0..<4).map { mlp("e\($0)") }, shared: mlp("s"),
+                                            config: moeConfig, selectionBias: Tensor([0.1, -0.2, 0, 0.05], shape: [4]))
+            moe.auxiliaryLossWeight = 0.5
+            let x = Tensor.randomNormal([6, 5], rng: &rng)
+            // L = Σ y ⊙ R + auxiliary loss; routing choices must not flip under ±ε (checked below).
+            let projection = Tensor.randomNormal([6, 5], rng: &rng)
+            _ = moe.forward(x)
+            let selection = moe.lastSelection
+            moe.zeroGrad()
+            let dx = moe.backward(projection)
+            let targets = [GradientCheck.Target("x", value: x, gradient: dx)]
+                + moe.parameters.map { GradientCheck.Target($0.name, value: $0.value, gradient: $0.grad.copy()) }
+            var flipped = false
+            let report = GradientCheck.check(targets, eps: 1e-3, atol: 2e-3, rtol: 2e-2) {
+                let y = moe.forward(x)
+                if moe.lastSelection != selection { flipped = true }
+                var total = Double(moe.lastAuxiliaryLoss)
+                for i in 0..<y.count { total += Double(y.data[i]) * Double(projection.data[i]) }
+                return total
+            }
+            XCTAssertFalse(flipped, "a perturbation changed the routing; pick another seed")
+            XCTAssertTrue(report.passed, "\(routing): \(report)")
+        }
+    }
+}
