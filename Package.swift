@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "GlossaNN", targets: ["GlossaNN"]),
         .library(name: "GlossaSupport", targets: ["GlossaSupport"]),
         .library(name: "GlossaLM", targets: ["GlossaLM"]),
+        .library(name: "GlossaSpeech", targets: ["GlossaSpeech"]),
         .executable(name: "glossa", targets: ["glossa"]),
     ],
     dependencies: [
@@ -24,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         // glibc's malloc tuning (mallopt), which the Glibc module does not export.
         .systemLibrary(name: "CMalloc"),
 
@@ -31,10 +33,12 @@ let package = Package(
         .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc"], swiftSettings: glossaSettings),
         .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
         .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
+        .target(name: "GlossaSpeech", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CSndFile", "CFFTW", "CSoxr"],
+                swiftSettings: glossaSettings),
         .executableTarget(
             name: "glossa",
             dependencies: [
-                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSupport",
+                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSpeech", "GlossaSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: glossaSettings),
@@ -46,6 +50,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaLMTests", dependencies: ["GlossaLM", "GlossaTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaSpeechTests", dependencies: ["GlossaSpeech", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
         .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaTestSupport"]),
     ]
