@@ -1,0 +1,132 @@
+import GlossaLM
+import GlossaNN
+import GlossaTensor
+
+/// The Whisper architecture (openai/whisper model.py) on Glossa's engine: a conv stem
+/// (2 × conv1d + GELU, the second with stride 2), sinusoidal positions and pre-LN encoder
+/// blocks; a decoder with learned positions, causal self-attention, cross-attention to the
+/// encoder output, and an output head tied to the token embedding. Attention scales q·k by
+/// 1/√d_head, which equals the reference's (q·d^-¼)(k·d^-¼).
+public final class WhisperModel {
+    public struct Dimensions: Equatable {
+        public let melCount: Int, audioContext: Int, textContext: Int, vocabulary: Int
+        public let width: Int, encoderLayers: Int, decoderLayers: Int, encoderHeads: Int, decoderHeads: Int
+    }
+
+    final class Attention {
+        let query: Linear, key: Linear, value: Linear, out: Linear
+        let core: ScaledDotProductAttention
+
+        init(query: Linear, key: Linear, value: Linear, out: Linear, heads: Int, causal: Bool) {
+            (self.query, self.key, self.value, self.out) = (query, key, value, out)
+            let headDim = query.outFeatures / heads
+            core = ScaledDotProductAttention(queryHeads: heads, keyValueHeads: heads, headDim: headDim, causal: causal)
+        }
+    }
+
+    final class EncoderLayer {
+        let attentionNorm: LayerNorm, attention: Attention, mlpNorm: LayerNorm, fc1: Linear, fc2: Linear
+        let gelu = Activation(.geluErf)
+        init(attentionNorm: LayerNorm, attention: Attention, mlpNorm: LayerNorm, fc1: Linear, fc2: Linear) {
+            (self.attentionNorm, self.attention, self.mlpNorm, self.fc1, self.fc2) = (attentionNorm, attention, mlpNorm, fc1, fc2)
+        }
+    }
+
+    final class DecoderLayer {
+        let selfNorm: LayerNorm, selfAttention: Attention
+        let crossNorm: LayerNorm, crossAttention: Attention
+        let mlpNorm: LayerNorm, fc1: Linear, fc2: Linear
+        let gelu = Activation(.geluErf)
+        init(selfNorm: LayerNorm, selfAttention: Attention, crossNorm: LayerNorm, crossAttention: Attention,
+             mlpNorm: LayerNorm, fc1: Linear, fc2: Linear) {
+            (self.selfNorm, self.selfAttention, self.crossNorm, self.crossAttention) = (selfNorm, selfAttention, crossNorm, crossAttention)
+            (self.mlpNorm, self.fc1, self.fc2) = (mlpNorm, fc1, fc2)
+        }
+    }
+
+    public let dimensions: Dimensions
+    let conv1: Convolution, conv2: Convolution
+    let encoderPositions: Tensor
+    let encoderLayers: [EncoderLayer]
+    let encoderNorm: LayerNorm
+    let tokenEmbedding: Embedding
+    let decoderPositions: Tensor
+    let decoderLayers: [DecoderLayer]
+    let decoderNorm: LayerNorm
+    let head: Linear
+    let geluStem1 = Activation(.geluErf), geluStem2 = Activation(.geluErf)
+
+    init(dimensions: Dimensions, conv1: Convolution, conv2: Convolution, encoderPositions: Tensor, encoderLayers: [EncoderLayer],
+         encoderNorm: LayerNorm, tokenEmbedding: Embedding, decoderPositions: Tensor, decoderLayers: [DecoderLayer], decoderNorm: LayerNorm) {
+        self.dimensions = dimensions
+        (self.conv1, self.conv2, self.encoderPositions, self.encoderLayers, self.encoderNorm) = (conv1, conv2, encoderPositions, encoderLayers, encoderNorm)
+        (self.tokenEmbedding, self.decoderPositions, self.decoderLayers, self.decoderNorm) = (tokenEmbedding, decoderPositions, decoderLayers, decoderNorm)
+        head = Linear(weight: tokenEmbedding.weight, bias: nil)
+    }
+
+    /// Encoder output [audioContext, width] for a mel window [melCount, 2 · audioContext].
+    public func encode(_ mel: Tensor) -> Tensor {
+        let d = dimensions
+        precondition(mel.shape == [d.melCount, 2 * d.audioContext], "encoder expects mel [\(d.melCount), \(2 * d.audioContext)], got \(mel.shape)")
+        let stem = geluStem2(conv2(geluStem1(conv1(mel.reshaped([1, d.melCount, 2 * d.audioContext])))))  // [1, width, ctx]
+        var x = stem.reshaped([d.width, d.audioContext]).transposedMatrix()
+        x.add(encoderPositions)
+        for layer in encoderLayers {
+            let h = layer.attentionNorm(x)
+            let a = layer.attention
+            let attended = a.out(a.core.forward(q: a.query(h), k: a.key(h), v: a.value(h), batch: 1))
+            x = x + attended
+            x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
+        }
+        return encoderNorm(x)
+    }
+
+    /// Per-audio decoder state: cross-attention keys/values (computed once) and self-attention caches.
+    public struct DecoderState {
+        let crossKeys: [Tensor], crossValues: [Tensor]
+        var caches: [LayerKVCache]
+        public var length: Int { caches.first?.count ?? 0 }
+    }
+
+    public func makeDecoderState(audio: Tensor) -> DecoderState {
+        let keys = decoderLayers.map { $0.crossAttention.key(audio) }
+        let values = decoderLayers.map { $0.crossAttention.value(audio) }
+        let caches = decoderLayers.map { LayerKVCache(keyWidth: $0.selfAttention.key.outFeatures, valueWidth: $0.selfAttention.value.outFeatures) }
+        return DecoderState(crossKeys: keys, crossValues: values, caches: caches)
+    }
+
+    /// Logits [tokens.count, vocabulary] (or [1, vocabulary] for the last token) after the
+    /// tokens already in `state`.
+    public func decode(_ tokens: [Int32], state: inout DecoderState, allLogits: Bool = false) -> Tensor {
+        let start = state.length
+        precondition(start + tokens.count <= dimensions.textContext, "decoder context of \(dimensions.textContext) tokens exceeded")
+        var x = tokenEmbedding(tokens)
+        x.add(decoderPositions.rows(start..<(start + tokens.count)))
+        for (i, layer) in decoderLayers.enumerated() {
+            let h = layer.selfNorm(x)
+            let a = layer.selfAttention
+            var cache = state.caches[i]
+            state.caches[i] = LayerKVCache(keyWidth: 0, valueWidth: 0)
+            cache.append(keys: a.key(h), values: a.value(h))
+            let (k, v) = cache.contiguous()
+            state.caches[i] = cache
+            x = x + a.out(a.core.forward(q: a.query(h), k: k, v: v, batch: 1))
+            let c = layer.crossAttention
+            let hc = layer.crossNorm(x)
+            x = x + c.out(c.core.forward(q: c.query(hc), k: state.crossKeys[i], v: state.crossValues[i], batch: 1))
+            x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
+        }
+        let last = allLogits ? x : x.rows((x.rowCount - 1)..<x.rowCount)
+        return head(decoderNorm(last))
+    }
+}
+
+extension Tensor {
+    /// The transpose of a matrix, as a new tensor.
+    func transposedMatrix() -> Tensor {
+        let (r, c) = (shape[0], shape[1])
+        let t = Tensor(uninitialized: [c, r])
+        for i in 0..<r { for j in 0..<c { t.data[j * r + i] = data[i * c + j] } }
+        return t
+    }
+}
