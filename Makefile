@@ -34,12 +34,11 @@ test: setup models
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
 
-## demo: the main job on shipped defaults (for now: the engine's benchmarks)
+## demo: the main job on shipped defaults: transcribe the sample clip with Whisper base
 demo: build models
 	$(GLOSSA) --version
+	$(GLOSSA) transcribe assets/samples/librivox-0880.wav --model models/whisper-base
 	$(GLOSSA) bench blas --quick
-	$(GLOSSA) bench tokenizer --tokenizer models/whisper-base/tokenizer.json \
-	  --text Tests/GlossaLMTests/Fixtures/tokenizer_multilingual.jsonl
 
 ## bench: full benchmarks, ratios against this machine's measured peak and bandwidth
 bench: build models
