@@ -10,7 +10,7 @@ endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup models data build test demo bench fixtures clean
+.PHONY: setup models data speech-testsets build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
@@ -24,6 +24,11 @@ models:
 data: build models
 	@scripts/fetch_corpus.sh
 	$(GLOSSA) corpus --raw data/raw --out data/corpus --tokenizer models/whisper-base/tokenizer.json
+
+## speech-testsets: LibriVox (pocketsphinx-testdata) and espeak-ng manifests under data/speech/
+speech-testsets: data
+	@scripts/setup.sh espeak-ng
+	@scripts/make_speech_testsets.sh
 
 ## build: release build of the library and the `glossa` CLI
 build: setup

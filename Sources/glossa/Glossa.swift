@@ -16,7 +16,7 @@ struct Glossa: ParsableCommand {
           glossa bench blas --quick --json   a fast run, machine-readable
         """,
         version: GlossaVersion.string,
-        subcommands: [Transcribe.self, LM.self, Corpus.self, Bench.self])
+        subcommands: [Transcribe.self, Eval.self, LM.self, Corpus.self, Bench.self])
 }
 
 struct Bench: ParsableCommand {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Speech test sets as manifests (path<TAB>reference):
+#   data/speech/librivox/manifest.tsv  the 5 LibriVox recordings in Debian's pocketsphinx-testdata
+#   data/speech/espeak-<lang>/{valid,test}.tsv  held-out LM-corpus sentences (data/corpus/<lang>/
+#       {valid,test}.txt, from `make data`) spoken by espeak-ng: 120 per language and split, voices
+#       alternating between two variants and rates 130/150/170 words per minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p data/speech data/debs
+
+if [ ! -f data/speech/librivox/manifest.tsv ]; then
+  (cd data/debs && apt-get download -qq pocketsphinx-testdata 2>/dev/null)
+  dpkg -x "$(ls -t data/debs/pocketsphinx-testdata_*.deb | head -1)" data/raw
+  src=data/raw/usr/share/pocketsphinx/test/data/librivox
+  mkdir -p data/speech/librivox
+  # transcription lines: "<s> words </s> (file-id)"
+  sed -E 's#^<s> (.*) </s> \((.*)\)$#\2\t\1#' "$src/transcription" | while IFS=$'\t' read -r id text; do
+    printf '%s\t%s\n' "$(realpath "$src/$id.wav")" "$text"
+  done > data/speech/librivox/manifest.tsv
+  echo "speech: data/speech/librivox/manifest.tsv ($(wc -l < data/speech/librivox/manifest.tsv) utterances)" >&2
+fi
+
+command -v espeak-ng >/dev/null || { echo "speech: espeak-ng missing (scripts/setup.sh espeak-ng installs it)" >&2; exit 1; }
+declare -A voices=([en]="en-us en-gb" [de]="de de+m3" [es]="es es+f2" [fr]="fr fr+m3" [it]="it it+f3")
+for lang in en de es fr it; do
+  for split in valid test; do
+    out=data/speech/espeak-$lang
+    [ -f "$out/$split.tsv" ] && continue
+    [ -f "data/corpus/$lang/$split.txt" ] || { echo "speech: data/corpus/$lang/$split.txt missing: run make data" >&2; exit 1; }
+    mkdir -p "$out/$split"
+    # Prose sentences of 6–20 words: capitalised, ending in . ! or ?, without digits, brackets,
+    # quotes or code symbols (no code samples, URLs or menu paths); the first 120 in file order.
+    awk 'NF >= 6 && NF <= 20 && /^[[:upper:]]/ && /[.!?]$/ && !/[][()<>{}=_\/\\|#@$%*+0-9:;"]/ && !seen[$0]++ && n < 120 { print; n++ }' \
+      "data/corpus/$lang/$split.txt" > "$out/$split.txt"
+    read -r -a vs <<< "${voices[$lang]}"
+    n=0
+    : > "$out/$split.tsv"
+    while IFS= read -r line; do
+      voice=${vs[$((n % 2))]}
+      rate=$((130 + 20 * (n % 3)))
+      wav="$out/$split/$(printf '%04d' "$n").wav"
+      espeak-ng -v "$voice" -s "$rate" -w "$wav" -- "$line" 2>/dev/null
+      printf '%s\t%s\n' "$(realpath "$wav")" "$line" >> "$out/$split.tsv"
+      n=$((n + 1))
+    done < "$out/$split.txt"
+    echo "speech: $out/$split.tsv ($n utterances)" >&2
+  done
+done
