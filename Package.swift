@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         // glibc's malloc tuning (mallopt), which the Glibc module does not export.
         .systemLibrary(name: "CMalloc"),
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc"], swiftSettings: glossaSettings),
         .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
         .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
-        .target(name: "GlossaSpeech", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CSndFile", "CFFTW", "CSoxr"],
+        .target(name: "GlossaSpeech", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CSndFile", "CFFTW", "CSoxr", "CZlib"],
                 swiftSettings: glossaSettings),
         .executableTarget(
             name: "glossa",

@@ -3,7 +3,7 @@
 # silent when everything is present. Usage: scripts/setup.sh [extra-package ...]
 set -euo pipefail
 
-packages=(libopenblas-dev libfftw3-dev libpng-dev libsndfile1-dev libsoxr-dev pkg-config "$@")
+packages=(libopenblas-dev libfftw3-dev libpng-dev libsndfile1-dev libsoxr-dev zlib1g-dev pkg-config "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -25,6 +25,7 @@ struct EvalASR: ParsableCommand {
     @Option(help: ArgumentHelp("path<TAB>reference lines.", valueName: "file")) var manifest: String
     @Option(help: ArgumentHelp("Whisper model folder.", valueName: "dir")) var model = "models/whisper-base"
     @Option(help: "Language code or auto.") var language = "auto"
+    @Option(help: "Beam size; 1 is greedy.") var beam = 5
     @Flag(help: "Print JSON, with every utterance's hypothesis.") var json = false
 
     struct Utterance: Codable { let path: String, reference: String, hypothesis: String, wordErrors: Int, words: Int }
@@ -44,7 +45,8 @@ struct EvalASR: ParsableCommand {
         }
         guard !items.isEmpty else { throw CLIError("\(manifest) lists no utterances") }
         let transcriber = try WhisperTranscriber(folder: model)
-        let options = WhisperTranscriber.Options(language: language == "auto" ? nil : language)
+        var options = WhisperTranscriber.Options(language: language == "auto" ? nil : language)
+        options.beamSize = max(1, beam)
         let progress = ProgressReporter("eval asr", total: items.count, unit: "utterances")
         var results: [Utterance] = []
         var (wordErrors, words, charErrors, chars) = (0, 0, 0, 0)
@@ -52,7 +54,7 @@ struct EvalASR: ParsableCommand {
         for (path, reference) in items {
             let start = DispatchTime.now().uptimeNanoseconds
             let samples = try AudioFile.read(path)
-            let hypothesis = try transcriber.transcribe(samples, options: options).map(\.text).joined(separator: " ")
+            let hypothesis = try transcriber.transcribe(samples, options: options).text
             seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             audioSeconds += Double(samples.count) / 16_000
             let c = ErrorRate.counts(reference: reference, hypothesis: hypothesis)

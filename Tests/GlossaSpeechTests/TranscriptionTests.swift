@@ -17,10 +17,14 @@ final class TranscriptionTests: XCTestCase {
         XCTAssertEqual(transcriber.model.dimensions.encoderLayers, 6)
         XCTAssertTrue(transcriber.vocabulary.isMultilingual)
         XCTAssertEqual(transcriber.vocabulary.languages.count, 99)
-        let windows = try transcriber.transcribe(try AudioFile.read(sample))
-        XCTAssertEqual(windows.count, 1)
-        XCTAssertEqual(windows[0].language, "en", "language detection")
-        XCTAssertEqual(normalized(windows[0].text), "he was not an ill disposed young man")
+        var options = WhisperTranscriber.Options()
+        options.beamSize = 1
+        let transcript = try transcriber.transcribe(try AudioFile.read(sample), options: options)
+        XCTAssertEqual(transcript.language, "en", "language detection")
+        XCTAssertEqual(normalized(transcript.text), "he was not an ill disposed young man")
+        XCTAssertEqual(transcript.segments.count, 1)
+        XCTAssertEqual(transcript.segments[0].start, 0)
+        XCTAssertEqual(transcript.segments[0].end, 3.0, accuracy: 0.5, "the clip is 3.0 s long")
     }
 
     func testCorruptModelFileGivesAClearError() throws {
@@ -33,5 +37,35 @@ final class TranscriptionTests: XCTestCase {
         XCTAssertThrowsError(try WhisperTranscriber(folder: folder + "/nothing")) {
             XCTAssertTrue("\($0)".contains("no model.bin"), "\($0)")
         }
+    }
+}
+
+final class TranscriptFormatTests: XCTestCase {
+    let transcript = WhisperTranscriber.Transcript(language: "en", segments: [
+        .init(start: 0, end: 2.8, text: " Hello there.", tokens: [1, 2], averageLogProb: -0.2, noSpeechProbability: 0.01, temperature: 0, compressionRatio: 1.1),
+        .init(start: 2.8, end: 3661.5, text: " Second line.", tokens: [3], averageLogProb: -0.3, noSpeechProbability: 0.02, temperature: 0.2, compressionRatio: 1.0),
+    ])
+
+    func testSRTAndVTTAreWellFormedAndMonotonic() throws {
+        XCTAssertEqual(try TranscriptFormat.srt.render(transcript),
+                       "1\n00:00:00,000 --> 00:00:02,800\nHello there.\n\n2\n00:00:02,800 --> 01:01:01,500\nSecond line.\n")
+        XCTAssertEqual(try TranscriptFormat.vtt.render(transcript),
+                       "WEBVTT\n\n00:00:00.000 --> 00:00:02.800\nHello there.\n\n00:00:02.800 --> 01:01:01.500\nSecond line.\n")
+    }
+
+    func testJSONHasSegmentsWithTheDocumentedFields() throws {
+        let json = try TranscriptFormat.json.render(transcript)
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        XCTAssertEqual(object["text"] as? String, "Hello there. Second line.")
+        let segments = object["segments"] as! [[String: Any]]
+        XCTAssertEqual(segments.count, 2)
+        for key in ["start", "end", "text", "avg_logprob", "tokens", "no_speech_prob", "temperature", "compression_ratio"] {
+            XCTAssertNotNil(segments[0][key], key)
+        }
+    }
+
+    func testCompressionRatioFlagsRepetition() {
+        XCTAssertLessThan(WhisperWindowDecoder.compressionRatio("He was not an ill-disposed young man."), 1.5)
+        XCTAssertGreaterThan(WhisperWindowDecoder.compressionRatio(String(repeating: "the same words again and again ", count: 20)), 2.4)
     }
 }

@@ -2,23 +2,47 @@ import Foundation
 import GlossaLM
 import GlossaTensor
 
-/// A Whisper model folder (CTranslate2 model.bin + tokenizer.json) ready to transcribe.
+/// A Whisper model folder (CTranslate2 model.bin + tokenizer.json) ready to transcribe, with
+/// openai/whisper transcribe.py's long-form algorithm: 30 s windows advanced by the last
+/// timestamp, the previous text as prompt, temperature fallback on repetition
+/// (compression ratio > 2.4) or low confidence (mean log-prob < −1), and silence skipping.
 public final class WhisperTranscriber {
     public struct Options {
-        /// ISO code ("en", "de", …) or nil to detect per window (multilingual models).
+        /// ISO code ("en", "de", …) or nil to detect from the first window (multilingual models).
         public var language: String?
         public var translate = false
-        /// Whisper's sample_len: at most half the text context per window.
-        public var maxTokensPerWindow = 224
+        public var beamSize = 5
+        public var temperatures: [Float] = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        public var compressionRatioThreshold = 2.4
+        public var logProbThreshold = -1.0
+        public var noSpeechThreshold: Float = 0.6
+        public var conditionOnPreviousText = true
+        public var timestamps = true
+        /// decoding.py sample_len: at most half the text context per window.
+        public var sampleLength = 224
+        public var seed: UInt64 = 0
         public init(language: String? = nil) { self.language = language }
     }
 
-    public struct Window {
+    public struct Segment: Codable, Equatable {
         public let start: Double, end: Double
         public let text: String
         public let tokens: [Int32]
-        public let language: String?
         public let averageLogProb: Double
+        public let noSpeechProbability: Float
+        public let temperature: Float
+        public let compressionRatio: Double
+
+        enum CodingKeys: String, CodingKey {
+            case start, end, text, tokens, temperature
+            case averageLogProb = "avg_logprob", noSpeechProbability = "no_speech_prob", compressionRatio = "compression_ratio"
+        }
+    }
+
+    public struct Transcript {
+        public let language: String?
+        public let segments: [Segment]
+        public var text: String { segments.map(\.text).joined().trimmingCharacters(in: .whitespaces) }
     }
 
     public let model: WhisperModel
@@ -40,74 +64,113 @@ public final class WhisperTranscriber {
         guard vocabulary.isMultilingual else { return nil }
         var state = model.makeDecoderState(audio: audio)
         let logits = model.decode([vocabulary.startOfTranscript], state: &state)
-        let ids = vocabulary.languages.map(\.id)
-        let values = ids.map { logits.data[Int($0)] }
+        let values = vocabulary.languages.map { logits.data[Int($0.id)] }
         let m = values.max()!
         let total = values.reduce(Float(0)) { $0 + Foundation.exp($1 - m) }
-        let best = values.firstIndex(of: m)!
-        return (vocabulary.languages[best].code, 1 / total)
+        return (vocabulary.languages[values.firstIndex(of: m)!].code, 1 / total)
     }
 
-    /// Transcribes 16 kHz mono samples in consecutive 30 s windows with greedy decoding.
-    public func transcribe(_ samples: [Float], options: Options = Options(), onWindow: ((Window) -> Void)? = nil) throws -> [Window] {
-        let frames = 2 * model.dimensions.audioContext  // 3000 mel frames = 30 s
-        let mel = frontEnd(samples, padding: frames * LogMelSpectrogram.hop)
-        let contentFrames = samples.count / LogMelSpectrogram.hop
-        var windows: [Window] = []
-        var seek = 0
-        while seek < contentFrames {
-            let window = Tensor(uninitialized: [mel.shape[0], frames])
-            for m in 0..<mel.shape[0] { (window.data + m * frames).update(from: mel.data + m * mel.shape[1] + seek, count: frames) }
-            let audio = model.encode(window)
-            var language = options.language
-            if language == nil, let detected = detectLanguage(audio: audio) { language = detected.code }
-            let (tokens, logProb) = try greedy(audio: audio, language: language, options: options)
-            let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText)).trimmingCharacters(in: .whitespaces)
-            let result = Window(start: Double(seek) / 100, end: Double(min(seek + frames, contentFrames)) / 100, text: text,
-                                tokens: tokens, language: language, averageLogProb: logProb / Double(max(1, tokens.count)))
-            windows.append(result)
-            onWindow?(result)
-            seek += frames
+    /// <|startoftranscript|> <|lang|> <|task|> (+ <|notimestamps|>), after <|startofprev|> and
+    /// the last 223 previous tokens when there are any.
+    func prompt(previous: [Int32], language: String?, options: Options) throws -> [Int32] {
+        var ids: [Int32] = []
+        if !previous.isEmpty, let prev = vocabulary.tokenizer.id(of: "<|startofprev|>") {
+            ids = [prev] + previous.suffix(model.dimensions.textContext / 2 - 1)
         }
-        return windows
-    }
-
-    /// The start-of-transcript prompt: <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>.
-    func prompt(language: String?, translate: Bool) throws -> [Int32] {
-        var ids = [vocabulary.startOfTranscript]
+        ids.append(vocabulary.startOfTranscript)
         if vocabulary.isMultilingual {
             guard let code = language, let token = vocabulary.languageToken(code) else {
-                throw ModelFileError.invalid("language", "unknown language '\(language ?? "")'")
+                throw ModelError.invalidInput("unknown language '\(language ?? "")'")
             }
             ids.append(token)
-            if let task = translate ? vocabulary.translate : vocabulary.transcribe { ids.append(task) }
+            if let task = options.translate ? vocabulary.translate : vocabulary.transcribe { ids.append(task) }
         }
-        ids.append(vocabulary.noTimestamps)
+        if !options.timestamps { ids.append(vocabulary.noTimestamps) }
         return ids
     }
 
-    /// Greedy decoding with Whisper's suppressions: no special token but end-of-text, and
-    /// neither end-of-text nor a bare space as the first token (SuppressBlank).
-    func greedy(audio: Tensor, language: String?, options: Options) throws -> ([Int32], Double) {
-        var state = model.makeDecoderState(audio: audio)
-        var logits = model.decode(try prompt(language: language, translate: options.translate), state: &state)
-        var tokens: [Int32] = []
-        var total = 0.0
-        let eot = vocabulary.endOfText
-        let space = vocabulary.tokenizer.encode(" ").first
-        while tokens.count < options.maxTokensPerWindow {
-            let v = logits.lastDim
-            for i in Int(eot + 1)..<v { logits.data[i] = -.infinity }
-            if tokens.isEmpty {
-                logits.data[Int(eot)] = -.infinity
-                if let space { logits.data[Int(space)] = -.infinity }
+    /// Transcribes 16 kHz mono samples; `onSegment` streams segments as they are decoded.
+    public func transcribe(_ samples: [Float], options: Options = Options(), onSegment: ((Segment) -> Void)? = nil) throws -> Transcript {
+        let windowFrames = 2 * model.dimensions.audioContext  // 3000 mel frames = 30 s
+        let mel = frontEnd(samples, padding: windowFrames * LogMelSpectrogram.hop)
+        let contentFrames = samples.count / LogMelSpectrogram.hop
+        let secondsPerFrame = Double(LogMelSpectrogram.hop) / Double(LogMelSpectrogram.sampleRate)
+        let decoder = WhisperWindowDecoder(model: model, vocabulary: vocabulary,
+                                           filters: WhisperLogitFilters(vocabulary: vocabulary, timestamps: options.timestamps),
+                                           sampleLength: options.sampleLength)
+        var language = options.language
+        var segments: [Segment] = []
+        var allTokens: [Int32] = []
+        var promptResetSince = 0
+        var seek = 0
+        while seek < contentFrames {
+            let segmentSize = min(windowFrames, contentFrames - seek)
+            let window = Tensor(uninitialized: [mel.shape[0], windowFrames])
+            for m in 0..<mel.shape[0] { (window.data + m * windowFrames).update(from: mel.data + m * mel.shape[1] + seek, count: windowFrames) }
+            let audio = model.encode(window)
+            if language == nil, let detected = detectLanguage(audio: audio) { language = detected.code }
+            let prefix = try prompt(previous: Array(allTokens[promptResetSince...]), language: language, options: options)
+
+            var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0], seed: options.seed)
+            for t in options.temperatures.dropFirst() {
+                var needsFallback = result.compressionRatio > options.compressionRatioThreshold || result.averageLogProb < options.logProbThreshold
+                if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
+                if !needsFallback { break }
+                result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t, seed: options.seed &+ UInt64(t * 10))
             }
-            let next = Sampler.argmax(logits.data, v)
-            total += Double(logits.data[Int(next)] - RowMath.logsumexpRow(logits.data, v))
-            if next == eot { break }
-            tokens.append(next)
-            logits = model.decode([next], state: &state)
+            if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold {
+                seek += segmentSize  // silence
+                continue
+            }
+            let timeOffset = Double(seek) * secondsPerFrame
+            let (windowSegments, advance) = split(result, offset: timeOffset, windowDuration: Double(segmentSize) * secondsPerFrame, options: options)
+            for s in windowSegments {
+                segments.append(s)
+                allTokens.append(contentsOf: s.tokens)
+                onSegment?(s)
+            }
+            seek += advance.map { max(1, $0) } ?? segmentSize
+            if !options.conditionOnPreviousText || result.temperature > 0.5 { promptResetSince = allTokens.count }
         }
-        return (tokens, total)
+        return Transcript(language: language, segments: segments)
+    }
+
+    /// Segments from the window's tokens (transcribe.py): consecutive timestamp pairs close a
+    /// segment; returns the frames to advance, or nil to advance by the whole window.
+    func split(_ result: WhisperWindowDecoder.Result, offset: Double, windowDuration: Double, options: Options) -> ([Segment], Int?) {
+        let tokens = result.tokens
+        let begin = vocabulary.firstTimestamp
+        func isTimestamp(_ t: Int32) -> Bool { t >= begin }
+        func segment(_ slice: ArraySlice<Int32>, start: Double, end: Double) -> Segment {
+            let text = vocabulary.tokenizer.decode(slice.filter(vocabulary.isText))
+            // Times in whole milliseconds: 0.02 s steps accumulate binary rounding noise.
+            return Segment(start: (start * 1000).rounded() / 1000, end: (end * 1000).rounded() / 1000, text: text, tokens: Array(slice.filter(vocabulary.isText)),
+                           averageLogProb: result.averageLogProb, noSpeechProbability: result.noSpeechProbability,
+                           temperature: result.temperature, compressionRatio: result.compressionRatio)
+        }
+        guard options.timestamps else {
+            return ([segment(tokens[...], start: offset, end: offset + windowDuration)], nil)
+        }
+        let singleTimestampEnding = tokens.count >= 2 && !isTimestamp(tokens[tokens.count - 2]) && isTimestamp(tokens[tokens.count - 1])
+        var slices = (1..<max(1, tokens.count)).filter { tokens.count > 1 && isTimestamp(tokens[$0 - 1]) && isTimestamp(tokens[$0]) }
+        if !slices.isEmpty {
+            if singleTimestampEnding { slices.append(tokens.count) }
+            var out: [Segment] = []
+            var last = 0
+            for current in slices {
+                let sliced = tokens[last..<current]
+                let start = Double(sliced.first! - begin) * 0.02, end = Double(sliced.last! - begin) * 0.02
+                out.append(segment(sliced, start: offset + start, end: offset + end))
+                last = current
+            }
+            if singleTimestampEnding { return (out, nil) }
+            // Continue from the last timestamp: 0.02 s per timestamp step is 2 mel frames.
+            return (out, Int(tokens[last - 1] - begin) * 2)
+        }
+        var duration = windowDuration
+        if let lastTimestamp = tokens.last(where: isTimestamp), lastTimestamp != begin {
+            duration = Double(lastTimestamp - begin) * 0.02
+        }
+        return ([segment(tokens[...], start: offset, end: offset + duration)], nil)
     }
 }
