@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlossaLM
 import GlossaSpeech
 import GlossaSupport
 import GlossaTensor
@@ -20,6 +21,7 @@ struct Transcribe: ParsableCommand {
           glossa transcribe talk.flac --model models/whisper-tiny.en --format srt --output-dir subs/
           glossa transcribe interview.wav --language de --format json
           glossa transcribe interview.wav --language de --translate
+          glossa transcribe notes.wav --lm runs/glossa-lm-v1/model --lm-weight 0.3 --length-bonus 0.5
         """)
 
     @Argument(help: ArgumentHelp("Audio files.", valueName: "audio")) var audio: [String]
@@ -30,6 +32,10 @@ struct Transcribe: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: ArgumentHelp("Write <name>.<format> files here instead of printing.", valueName: "dir"))
     var outputDirectory: String?
     @Flag(help: "Translate to English instead of transcribing (multilingual models).") var translate = false
+    @Option(help: ArgumentHelp("Shallow fusion with this LM folder (same vocabulary as the recognizer), or none.", valueName: "dir|none"))
+    var lm = "none"
+    @Option(name: .customLong("lm-weight"), help: "λ: weight of the LM's log-probability for text tokens.") var lmWeight: Float = 0.3
+    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.") var lengthBonus: Float = 0
     @Flag(name: .customLong("no-timestamps"), help: "Decode without timestamp tokens (one segment per window).") var noTimestamps = false
 
     func validate() throws {
@@ -45,6 +51,11 @@ struct Transcribe: ParsableCommand {
         options.timestamps = !noTimestamps
         if let code = options.language, transcriber.vocabulary.isMultilingual, transcriber.vocabulary.languageToken(code) == nil {
             throw CLIError("unknown language '\(code)'; the model knows \(transcriber.vocabulary.languages.map(\.code).joined(separator: ", "))")
+        }
+        if lm != "none" {
+            let language = try LanguageModel(folder: lm)
+            options.fusion = try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
+                                               whisper: transcriber.vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
         }
         if let dir = outputDirectory {
             var isDir: ObjCBool = false

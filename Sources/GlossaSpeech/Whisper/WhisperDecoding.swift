@@ -21,9 +21,12 @@ struct WhisperWindowDecoder {
     let vocabulary: WhisperVocabulary
     let filters: WhisperLogitFilters
     let sampleLength: Int
+    /// Shallow fusion, when an LM is attached and λ or β is non-zero.
+    var fusion: ShallowFusion?
 
-    /// `prompt` is the full decoder prefix (previous text and the start-of-transcript sequence).
-    func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64) -> Result {
+    /// `prompt` is the full decoder prefix (previous text and the start-of-transcript sequence);
+    /// `lmContext` the transcript so far, for shallow fusion.
+    func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = []) -> Result {
         var state = model.makeDecoderState(audio: audio)
         let first = model.decode(prompt, state: &state)
         // <|nospeech|> probability at the first sampled position (decoding.py).
@@ -31,9 +34,10 @@ struct WhisperWindowDecoder {
         if let ns = vocabulary.noSpeech {
             noSpeech = Foundation.exp(first.data[Int(ns)] - RowMath.logsumexpRow(first.data, first.lastDim))
         }
+        let lm = fusion.flatMap { $0.isActive ? $0.start(context: lmContext) : nil }
         let (tokens, sum) = temperature > 0 || beamSize <= 1
-            ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed)
-            : beamSearch(state: state, firstLogits: first, beamSize: beamSize)
+            ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm)
+            : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm)
         let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
         return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: noSpeech, temperature: temperature, text: text,
                       compressionRatio: Self.compressionRatio(text))
@@ -48,8 +52,12 @@ struct WhisperWindowDecoder {
         return row
     }
 
-    private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64) -> ([Int32], Double) {
+    /// Greedy (or sampled) decoding; with fusion, candidates are scored by the fused score.
+    /// Returns the tokens and their ASR log-probability sum (fusion only steers the choice).
+    private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64,
+                        lm: (DecodingState, Tensor)?) -> ([Int32], Double) {
         var state = state
+        var lmState = lm?.0, lmLogProbs = lm?.1
         var logits = firstLogits
         var tokens: [Int32] = []
         var sum = 0.0
@@ -58,6 +66,11 @@ struct WhisperWindowDecoder {
             let logProbs = filteredLogProbs(logits, sampled: tokens)
             let v = logProbs.lastDim
             var next: Int32
+            if let fusion, lmLogProbs != nil {
+                for i in 0..<v where logProbs.data[i] > -.infinity {
+                    logProbs.data[i] += Float(fusion.bonus(Int32(i), lmLogProbs))
+                }
+            }
             if temperature <= 0 {
                 next = Sampler.argmax(logProbs.data, v)
             } else {
@@ -75,9 +88,10 @@ struct WhisperWindowDecoder {
                     if u <= 0 { next = Int32(i); break }
                 }
             }
-            sum += Double(logProbs.data[Int(next)])
+            sum += Double(logProbs.data[Int(next)]) - (fusion?.bonus(next, lmLogProbs) ?? 0)
             if next == vocabulary.endOfText { break }
             tokens.append(next)
+            if let fusion, lmState != nil, next < vocabulary.endOfText { lmLogProbs = fusion.advance(&lmState!, token: next) }
             logits = model.decode([next], state: &state)
         }
         return (tokens, sum)
@@ -86,29 +100,43 @@ struct WhisperWindowDecoder {
     /// Beam search: each beam offers its beamSize + 1 best continuations; the best beamSize
     /// unfinished ones continue, candidates ending in end-of-text are kept until beamSize of
     /// them are finished; the winner has the best sum log-prob / length.
-    private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int) -> ([Int32], Double) {
-        struct Beam { var tokens: [Int32]; var sum: Double; var state: WhisperModel.DecoderState; var logits: Tensor }
-        var beams = [Beam(tokens: [], sum: 0, state: state, logits: firstLogits)]
-        var finished: [([Int32], Double)] = []
+    /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
+    private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
+                            lm: (DecodingState, Tensor)?) -> ([Int32], Double) {
+        struct Beam {
+            var tokens: [Int32]; var sum: Double; var asr: Double
+            var state: WhisperModel.DecoderState; var logits: Tensor
+            var lmState: DecodingState?; var lmLogProbs: Tensor?
+        }
+        var beams = [Beam(tokens: [], sum: 0, asr: 0, state: state, logits: firstLogits, lmState: lm?.0, lmLogProbs: lm?.1)]
+        var finished: [([Int32], Double, Double)] = []
         let eot = vocabulary.endOfText
         for _ in 0..<sampleLength {
-            var candidates: [(beam: Int, token: Int32, sum: Double)] = []
+            var candidates: [(beam: Int, token: Int32, sum: Double, asr: Double)] = []
             for (b, beam) in beams.enumerated() {
                 let logProbs = filteredLogProbs(beam.logits, sampled: beam.tokens)
-                for t in Self.top(beamSize + 1, logProbs.data, logProbs.lastDim) {
-                    candidates.append((b, Int32(t), beam.sum + Double(logProbs.data[t])))
+                let scores = logProbs.copy()
+                if let fusion, beam.lmLogProbs != nil {
+                    for i in 0..<scores.lastDim where scores.data[i] > -.infinity {
+                        scores.data[i] += Float(fusion.bonus(Int32(i), beam.lmLogProbs))
+                    }
+                }
+                for t in Self.top(beamSize + 1, scores.data, scores.lastDim) {
+                    candidates.append((b, Int32(t), beam.sum + Double(scores.data[t]), beam.asr + Double(logProbs.data[t])))
                 }
             }
             candidates.sort { $0.sum > $1.sum }
             var next: [Beam] = []
             for c in candidates {
                 if c.token == eot {
-                    if finished.count < beamSize { finished.append((beams[c.beam].tokens, c.sum)) }
+                    if finished.count < beamSize { finished.append((beams[c.beam].tokens, c.sum, c.asr)) }
                 } else if next.count < beamSize {
                     var beam = beams[c.beam]
                     beam.tokens.append(c.token)
                     beam.sum = c.sum
+                    beam.asr = c.asr
                     beam.logits = model.decode([c.token], state: &beam.state)
+                    if let fusion, beam.lmState != nil, c.token < eot { beam.lmLogProbs = fusion.advance(&beam.lmState!, token: c.token) }
                     next.append(beam)
                 }
                 if next.count == beamSize && finished.count >= beamSize { break }
@@ -116,9 +144,9 @@ struct WhisperWindowDecoder {
             beams = next
             if finished.count >= beamSize || beams.isEmpty { break }
         }
-        if finished.isEmpty { finished = beams.map { ($0.tokens, $0.sum) } }
+        if finished.isEmpty { finished = beams.map { ($0.tokens, $0.sum, $0.asr) } }
         let best = finished.max { $0.1 / Double(max(1, $0.0.count)) < $1.1 / Double(max(1, $1.0.count)) }!
-        return best
+        return (best.0, best.2)
     }
 
     /// Indices of the k largest finite values, largest first (one pass, no full sort).

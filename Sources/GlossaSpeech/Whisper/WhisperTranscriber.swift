@@ -21,6 +21,8 @@ public final class WhisperTranscriber {
         /// decoding.py sample_len: at most half the text context per window.
         public var sampleLength = 224
         public var seed: UInt64 = 0
+        /// Shallow fusion with an external LM (nil: none).
+        public var fusion: ShallowFusion?
         public init(language: String? = nil) { self.language = language }
     }
 
@@ -55,7 +57,8 @@ public final class WhisperTranscriber {
             throw ModelFileError.unreadable(folder, "no model.bin (run `make models` for models/whisper-base and models/whisper-tiny.en)")
         }
         model = try WhisperModel.load(ctranslate2: bin)
-        vocabulary = try WhisperVocabulary(tokenizer: try ByteLevelBPETokenizer(path: folder + "/tokenizer.json"), path: folder + "/tokenizer.json")
+        vocabulary = try WhisperVocabulary(tokenizer: try ByteLevelBPETokenizer(path: folder + "/tokenizer.json"), path: folder + "/tokenizer.json",
+                                           multilingual: model.dimensions.vocabulary >= 51_865)
         frontEnd = LogMelSpectrogram(melCount: model.dimensions.melCount)
     }
 
@@ -97,7 +100,7 @@ public final class WhisperTranscriber {
         let secondsPerFrame = Double(LogMelSpectrogram.hop) / Double(LogMelSpectrogram.sampleRate)
         let decoder = WhisperWindowDecoder(model: model, vocabulary: vocabulary,
                                            filters: WhisperLogitFilters(vocabulary: vocabulary, timestamps: options.timestamps),
-                                           sampleLength: options.sampleLength)
+                                           sampleLength: options.sampleLength, fusion: options.fusion)
         var language = options.language
         var segments: [Segment] = []
         var allTokens: [Int32] = []
@@ -111,12 +114,15 @@ public final class WhisperTranscriber {
             if language == nil, let detected = detectLanguage(audio: audio) { language = detected.code }
             let prefix = try prompt(previous: Array(allTokens[promptResetSince...]), language: language, options: options)
 
-            var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0], seed: options.seed)
+            let lmContext = allTokens.filter(vocabulary.isText)
+            var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0],
+                                        seed: options.seed, lmContext: lmContext)
             for t in options.temperatures.dropFirst() {
                 var needsFallback = result.compressionRatio > options.compressionRatioThreshold || result.averageLogProb < options.logProbThreshold
                 if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
                 if !needsFallback { break }
-                result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t, seed: options.seed &+ UInt64(t * 10))
+                result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t,
+                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext)
             }
             if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold {
                 seek += segmentSize  // silence

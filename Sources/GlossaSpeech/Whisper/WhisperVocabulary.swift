@@ -15,7 +15,9 @@ public struct WhisperVocabulary {
     public var isMultilingual: Bool { !languages.isEmpty }
     public var firstTimestamp: Int32 { noTimestamps + 1 }
 
-    public init(tokenizer: ByteLevelBPETokenizer, path: String) throws {
+    /// `multilingual` comes from the model, not the tokenizer: English-only checkpoints ship a
+    /// tokenizer.json that lists the language tokens too (whisper: n_vocab ≥ 51865).
+    public init(tokenizer: ByteLevelBPETokenizer, path: String, multilingual: Bool) throws {
         self.tokenizer = tokenizer
         func id(_ token: String) throws -> Int32 {
             guard let v = tokenizer.id(of: token) else { throw ModelFileError.invalid(path, "tokenizer lacks \(token)") }
@@ -33,7 +35,7 @@ public struct WhisperVocabulary {
             langs.append((String(token.dropFirst(2).dropLast(2)), next))
             next += 1
         }
-        languages = langs
+        languages = multilingual ? langs : []
     }
 
     public func languageToken(_ code: String) -> Int32? { languages.first { $0.code == code }?.id }

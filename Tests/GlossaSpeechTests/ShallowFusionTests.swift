@@ -1,0 +1,61 @@
+import XCTest
+import GlossaLM
+import GlossaNN
+import GlossaTensor
+import GlossaTestSupport
+@testable import GlossaSpeech
+
+/// Shallow fusion: λ = 0 leaves the transcript exactly as without fusion; a toy LM that
+/// strongly favours one word pulls the transcript toward it; mismatched vocabularies are refused.
+final class ShallowFusionTests: XCTestCase {
+    let sample = repositoryRoot() + "/assets/samples/librivox-0880.wav"
+
+    /// An LM over Whisper tiny.en's vocabulary that puts almost all mass on `favourite`:
+    /// its layers output zero, every embedding row is the same vector, and only the head row
+    /// of `favourite` is non-zero.
+    func toyLM(vocabulary: Int, favourite: Int32) -> TransformerLM {
+        let cfg = TransformerConfig.llamaStyle(vocabulary: vocabulary, hidden: 8, layers: 1, heads: 2, kvHeads: 2, intermediate: 8, tied: false)
+        let lm = RandomInitialization.llamaStyle(cfg, seed: 1)
+        let layer = lm.layers[0]
+        (layer.attention as! StandardAttention).oProj.weight.value.fill(0)
+        (layer.feedForward as! GatedMLP).down.weight.value.fill(0)
+        lm.embedding.weight.value.fill(1)
+        lm.head.weight.value.fill(0)
+        lm.head.weight.value.row(Int(favourite)).fill(3)
+        return lm
+    }
+
+    func testFusionWithZeroWeightIsExactlyUnfusedAndAStrongLMPullsTheTranscript() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let tokenizer = transcriber.vocabulary.tokenizer
+        let word = tokenizer.encode(" Paris")
+        XCTAssertEqual(word.count, 1)
+        let lm = toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: word[0])
+        let audio = try AudioFile.read(sample)
+        var options = WhisperTranscriber.Options()
+        options.beamSize = 1
+        let plain = try transcriber.transcribe(audio, options: options)
+
+        options.fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0, lengthBonus: 0)
+        let zero = try transcriber.transcribe(audio, options: options)
+        XCTAssertEqual(zero.segments, plain.segments, "λ = 0 must not change anything")
+
+        // λ = 1.5 puts every other text token ~36 nats behind " Paris"; β keeps end-of-text, which
+        // gets no LM term, from winning by default (the reason fusion has a length bonus).
+        options.fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 1.5, lengthBonus: 30)
+        // Without fallback: an LM this absurd makes the repetition check reject every temperature.
+        options.temperatures = [0]
+        let fused = try transcriber.transcribe(audio, options: options)
+        XCTAssertFalse(plain.text.contains("Paris"))
+        XCTAssertTrue(fused.text.contains("Paris"), fused.text)
+    }
+
+    func testMismatchedVocabulariesAreRefused() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let multilingual = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))
+        let lm = toyLM(vocabulary: 50_258, favourite: 5)
+        XCTAssertThrowsError(try ShallowFusion(model: lm, tokenizer: multilingual, whisper: transcriber.vocabulary, weight: 0.3, lengthBonus: 0)) {
+            XCTAssertTrue("\($0)".contains("the LM's tokenizer differs from the recognizer's"), "\($0)")
+        }
+    }
+}
