@@ -45,6 +45,7 @@ let package = Package(
             swiftSettings: glossaSettings),
 
         .executableTarget(name: "GenerateText", dependencies: ["GlossaLM"], path: "Examples/GenerateText"),
+        .executableTarget(name: "TranscribeFile", dependencies: ["GlossaSpeech"], path: "Examples/TranscribeFile"),
 
         .target(name: "GlossaTestSupport", dependencies: ["GlossaTensor", "GlossaNN"], path: "Tests/GlossaTestSupport"),
         .testTarget(name: "GlossaTensorTests", dependencies: ["GlossaTensor", "GlossaTestSupport"],
