@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "GlossaSupport", targets: ["GlossaSupport"]),
         .library(name: "GlossaLM", targets: ["GlossaLM"]),
         .library(name: "GlossaSpeech", targets: ["GlossaSpeech"]),
+        .library(name: "GlossaVision", targets: ["GlossaVision"]),
         .executable(name: "glossa", targets: ["glossa"]),
     ],
     dependencies: [
@@ -36,6 +37,8 @@ let package = Package(
         .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
         .target(name: "GlossaSpeech", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CSndFile", "CFFTW", "CSoxr", "CZlib"],
                 swiftSettings: glossaSettings),
+        .target(name: "GlossaVision", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CPNG", "CZlib"],
+                swiftSettings: glossaSettings),
         .executableTarget(
             name: "glossa",
             dependencies: [
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "GlossaNNTests", dependencies: ["GlossaNN", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaLMTests", dependencies: ["GlossaLM", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaSpeechTests", dependencies: ["GlossaSpeech", "GlossaTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GlossaVisionTests", dependencies: ["GlossaVision", "GlossaTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
         .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaTestSupport"]),
     ]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches the Debian text packages of Glossa's LM corpus (DESIGN §4) and unpacks them under
+# Fetches the Debian packages of Glossa's data (the LM corpus's text, DESIGN §4, and
+# Fashion-MNIST for SPAE, DESIGN §6) and unpacks them under
 # data/raw/ with `apt-get download` + `dpkg -x`, so no package is installed and no
 # dependencies are pulled in. Idempotent: a package already unpacked is skipped.
 set -euo pipefail
@@ -10,6 +11,7 @@ packages=(
   libreoffice-help-it libreoffice-help-nl libreoffice-help-pt
   debian-handbook gnome-user-docs
   fortunes fortunes-min fortunes-de fortunes-es fortunes-it
+  dataset-fashion-mnist
 )
 mkdir -p data/debs data/raw
 cd data/debs
