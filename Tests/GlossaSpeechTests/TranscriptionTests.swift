@@ -25,6 +25,11 @@ final class TranscriptionTests: XCTestCase {
         XCTAssertEqual(transcript.segments.count, 1)
         XCTAssertEqual(transcript.segments[0].start, 0)
         XCTAssertEqual(transcript.segments[0].end, 3.0, accuracy: 0.5, "the clip is 3.0 s long")
+
+        // Beam search (batched decoder steps) agrees on this clear recording.
+        options.beamSize = 3
+        let beam = try transcriber.transcribe(try AudioFile.read(sample), options: options)
+        XCTAssertEqual(normalized(beam.text), "he was not an ill disposed young man")
     }
 
     func testCorruptModelFileGivesAClearError() throws {

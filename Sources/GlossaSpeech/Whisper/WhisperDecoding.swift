@@ -135,11 +135,19 @@ struct WhisperWindowDecoder {
                     beam.tokens.append(c.token)
                     beam.sum = c.sum
                     beam.asr = c.asr
-                    beam.logits = model.decode([c.token], state: &beam.state)
                     if let fusion, beam.lmState != nil, c.token < eot { beam.lmLogProbs = fusion.advance(&beam.lmState!, token: c.token) }
                     next.append(beam)
                 }
                 if next.count == beamSize && finished.count >= beamSize { break }
+            }
+            // One batched decoder step for all surviving beams.
+            if !next.isEmpty && finished.count < beamSize {
+                var states = next.map(\.state)
+                let logits = model.decodeStep(next.map { $0.tokens.last! }, states: &states)
+                for b in next.indices {
+                    next[b].state = states[b]
+                    next[b].logits = logits.rows(b..<(b + 1)).copy()
+                }
             }
             beams = next
             if finished.count >= beamSize || beams.isEmpty { break }

@@ -119,6 +119,41 @@ public final class WhisperModel {
         let last = allLogits ? x : x.rows((x.rowCount - 1)..<x.rowCount)
         return head(decoderNorm(last))
     }
+
+    /// One decoding step for several hypotheses of the same audio (beam search): row b of the
+    /// result is the next-token logits after `tokens[b]` appended to `states[b]`. The
+    /// projections, cross-attention and head run once for all rows (one sgemm each instead of
+    /// one sgemv per beam); only self-attention reads each beam's own cache.
+    public func decodeStep(_ tokens: [Int32], states: inout [DecoderState]) -> Tensor {
+        precondition(tokens.count == states.count && !tokens.isEmpty, "one token per state")
+        let rows = tokens.count, width = dimensions.width
+        var x = tokenEmbedding(tokens)
+        for b in 0..<rows {
+            precondition(states[b].length < dimensions.textContext, "decoder context of \(dimensions.textContext) tokens exceeded")
+            precondition(states[b].crossKeys[0].storage === states[0].crossKeys[0].storage, "decodeStep needs states of one audio")
+            Vec.add(x.data + b * width, decoderPositions.data + states[b].length * width, x.data + b * width, width)
+        }
+        for (i, layer) in decoderLayers.enumerated() {
+            let h = layer.selfNorm(x)
+            let a = layer.selfAttention
+            let (q, k, v) = (a.query(h), a.key(h), a.value(h))
+            let attended = Tensor(uninitialized: [rows, width])
+            for b in 0..<rows {
+                var cache = states[b].caches[i]
+                states[b].caches[i] = LayerKVCache(keyWidth: 0, valueWidth: 0)
+                cache.append(keys: k.rows(b..<(b + 1)), values: v.rows(b..<(b + 1)))
+                let (keys, values) = cache.contiguous()
+                states[b].caches[i] = cache
+                attended.row(b).assign(a.core.forward(q: q.rows(b..<(b + 1)), k: keys, v: values, batch: 1))
+            }
+            x = x + a.out(attended)
+            let c = layer.crossAttention
+            // All rows attend to the same encoder output: rows act as queries of one sequence.
+            x = x + c.out(c.core.forward(q: c.query(layer.crossNorm(x)), k: states[0].crossKeys[i], v: states[0].crossValues[i], batch: 1))
+            x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
+        }
+        return head(decoderNorm(x))
+    }
 }
 
 extension Tensor {
