@@ -21,7 +21,7 @@ public enum BLAS {
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        precondition(!Parallel.isInsideRegion, "BLAS called inside a parallelFor body: the thread pools would nest")
+        precondition(Parallel.mayCallBLAS, "BLAS called inside a parallelFor body: the thread pools would nest")
         guard m > 0, n > 0 else { return }
         if k == 0 {
             scaleRows(c, m: m, n: n, ldc: ldc, beta: beta)

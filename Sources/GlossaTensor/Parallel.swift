@@ -21,6 +21,30 @@ public enum Parallel {
 
     public static var isInsideRegion: Bool { pthread_getspecific(regionKey) != nil }
 
+    /// Set on threads of a `forEachWithSerialBLAS` region, where each body may call BLAS
+    /// because OpenBLAS runs single-threaded for the region's duration.
+    private static let serialBLASKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    static var mayCallBLAS: Bool { !isInsideRegion || pthread_getspecific(serialBLASKey) != nil }
+
+    /// Runs `body(i)` for i in 0..<count in parallel with OpenBLAS set to one thread, so each
+    /// body may call BLAS: for many independent mid-sized products (attention heads), one
+    /// product per core beats threading each product.
+    public static func forEachWithSerialBLAS(_ count: Int, _ body: (Int) -> Void) {
+        let previous = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(previous) }
+        forEach(count) { i in
+            pthread_setspecific(serialBLASKey, UnsafeRawPointer(bitPattern: 1))
+            body(i)
+            pthread_setspecific(serialBLASKey, nil)
+        }
+    }
+
     /// Calls `body(range)` on disjoint chunks that cover `0..<count`, in parallel.
     /// Chunks hold at least `minChunk` items so tiny loops do not pay for thread hand-off.
     public static func forEachChunk(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {

@@ -21,6 +21,7 @@ public final class WhisperModel {
             (self.query, self.key, self.value, self.out) = (query, key, value, out)
             let headDim = query.outFeatures / heads
             core = ScaledDotProductAttention(queryHeads: heads, keyValueHeads: heads, headDim: headDim, causal: causal)
+            core.keepsProbabilitiesForBackward = false
         }
     }
 
