@@ -160,6 +160,15 @@ public struct Tensor: @unchecked Sendable {
     public func fill(_ value: Float) {
         data.update(repeating: value, count: count)
     }
+
+    /// The transpose of a matrix, as a new tensor.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transpose needs a matrix, got \(shape)")
+        let (r, c) = (shape[0], shape[1])
+        let t = Tensor(uninitialized: [c, r])
+        for i in 0..<r { for j in 0..<c { t.data[j * r + i] = data[i * c + j] } }
+        return t
+    }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -110,6 +110,21 @@ public enum Vec {
         return m
     }
 
+    /// Indices of the k largest values, largest first, in one pass (no full sort); ties go to
+    /// the lower index, as torch.topk; -inf values are never picked.
+    public static func topIndices(_ values: UnsafePointer<Float>, _ n: Int, _ k: Int) -> [Int] {
+        var best: [Int] = []
+        best.reserveCapacity(k + 1)
+        for i in 0..<n where values[i] > -.infinity {
+            if best.count == k && values[i] <= values[best[k - 1]] { continue }
+            var pos = best.count
+            while pos > 0 && values[best[pos - 1]] < values[i] { pos -= 1 }
+            best.insert(i, at: pos)
+            if best.count > k { best.removeLast() }
+        }
+        return best
+    }
+
     /// Lane-wise maximum. Written as per-lane selects, which LLVM lowers to one vmaxps;
     /// the standard library's `pointwiseMax` (and `clamped`, masks, `replace(with:where:)`)
     /// fall back to scalar code and are ~10× slower here.

@@ -26,14 +26,3 @@ extension WeightStore {
         return try linear("lm_head", in: hidden, out: vocab)
     }
 }
-
-extension Tensor {
-    /// The transpose of a matrix, as a new tensor.
-    func transposed() -> Tensor {
-        precondition(rank == 2, "transpose needs a matrix, got \(shape)")
-        let (r, c) = (shape[0], shape[1])
-        let t = Tensor(zeros: [c, r])
-        for i in 0..<r { for j in 0..<c { t.data[j * r + i] = data[i * c + j] } }
-        return t
-    }
-}

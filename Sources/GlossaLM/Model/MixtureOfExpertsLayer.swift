@@ -218,17 +218,7 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
         }
     }
 
-    /// Indices of the k largest values, largest first; ties go to the lower index (as torch.topk).
     static func topK(_ values: [Float], _ k: Int) -> [Int] {
-        var best: [Int] = []
-        for i in values.indices {
-            var pos = best.count
-            while pos > 0 && values[best[pos - 1]] < values[i] { pos -= 1 }
-            if pos < k {
-                best.insert(i, at: pos)
-                if best.count > k { best.removeLast() }
-            }
-        }
-        return best
+        values.withUnsafeBufferPointer { Vec.topIndices($0.baseAddress!, values.count, k) }
     }
 }

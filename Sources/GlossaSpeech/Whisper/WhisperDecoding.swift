@@ -121,7 +121,7 @@ struct WhisperWindowDecoder {
                         scores.data[i] += Float(fusion.bonus(Int32(i), beam.lmLogProbs))
                     }
                 }
-                for t in Self.top(beamSize + 1, scores.data, scores.lastDim) {
+                for t in Vec.topIndices(scores.data, scores.lastDim, beamSize + 1) {
                     candidates.append((b, Int32(t), beam.sum + Double(scores.data[t]), beam.asr + Double(logProbs.data[t])))
                 }
             }
@@ -155,19 +155,6 @@ struct WhisperWindowDecoder {
         if finished.isEmpty { finished = beams.map { ($0.tokens, $0.sum, $0.asr) } }
         let best = finished.max { $0.1 / Double(max(1, $0.0.count)) < $1.1 / Double(max(1, $1.0.count)) }!
         return (best.0, best.2)
-    }
-
-    /// Indices of the k largest finite values, largest first (one pass, no full sort).
-    static func top(_ k: Int, _ values: UnsafePointer<Float>, _ n: Int) -> [Int] {
-        var best: [Int] = []
-        for i in 0..<n where values[i] > -.infinity {
-            if best.count == k && values[i] <= values[best[k - 1]] { continue }
-            var pos = best.count
-            while pos > 0 && values[best[pos - 1]] < values[i] { pos -= 1 }
-            best.insert(i, at: pos)
-            if best.count > k { best.removeLast() }
-        }
-        return best
     }
 
     /// len(text) / len(zlib.compress(text)), as transcribe.py's get_compression_ratio.

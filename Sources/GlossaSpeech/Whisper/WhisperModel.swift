@@ -70,7 +70,7 @@ public final class WhisperModel {
         let d = dimensions
         precondition(mel.shape == [d.melCount, 2 * d.audioContext], "encoder expects mel [\(d.melCount), \(2 * d.audioContext)], got \(mel.shape)")
         let stem = geluStem2(conv2(geluStem1(conv1(mel.reshaped([1, d.melCount, 2 * d.audioContext])))))  // [1, width, ctx]
-        var x = stem.reshaped([d.width, d.audioContext]).transposedMatrix()
+        var x = stem.reshaped([d.width, d.audioContext]).transposed()
         x.add(encoderPositions)
         for layer in encoderLayers {
             let h = layer.attentionNorm(x)
@@ -154,15 +154,5 @@ public final class WhisperModel {
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
         return head(decoderNorm(x))
-    }
-}
-
-extension Tensor {
-    /// The transpose of a matrix, as a new tensor.
-    func transposedMatrix() -> Tensor {
-        let (r, c) = (shape[0], shape[1])
-        let t = Tensor(uninitialized: [c, r])
-        for i in 0..<r { for j in 0..<c { t.data[j * r + i] = data[i * c + j] } }
-        return t
     }
 }
