@@ -40,24 +40,30 @@ public final class ScaledDotProductAttention {
                      && q.rowCount == batch * tq && k.rowCount == batch * tk,
                      "attention: shapes q \(q.shape), k \(k.shape), v \(v.shape) do not fit the heads")
         let keep = keepsProbabilitiesForBackward
-        let probs = Tensor(uninitialized: keep ? [batch, queryHeads, tq, tk] : [min(batch * queryHeads, Parallel.threadCount), tq, tk])
+        let probs = Tensor(uninitialized: keep ? [batch, queryHeads, tq, tk] : [min(batch * queryHeads, Parallel.threadCount), min(tq, 128), tk])
         let out = Tensor(uninitialized: [batch * tq, queryHeads * valueHeadDim])
         let (qc, kc, vc, oc) = (q.lastDim, k.lastDim, v.lastDim, out.lastDim)
         let heads = queryHeads, group = self.group, causal = self.causal
         let (headDim, valueHeadDim, scale) = (self.headDim, self.valueHeadDim, self.scale)
         // Each (batch, head) pair writes its own probability block and output columns.
+        // Without backward, queries go in blocks of `rowsPerBlock` so a block's scores stay in
+        // cache between the two products (the scratch holds one block per thread).
+        let rowsPerBlock = keep ? tq : min(tq, 128)
         let oneHead = { (index: Int, scratch: Int) in
             let (b, h) = (index / heads, index % heads)
             let g = h / group
-            let p = probs.data + (keep ? index : scratch) * tq * tk
-            BLAS.gemm(transB: true, m: tq, n: tk, k: headDim, alpha: scale,
-                      a: q.data + b * tq * qc + h * headDim, lda: qc,
-                      b: k.data + b * tk * kc + g * headDim, ldb: kc, c: p, ldc: tk)
-            if causal { Self.maskFuture(p, tq: tq, tk: tk) }
-            RowMath.softmax(p, p, rows: tq, cols: tk)
-            BLAS.gemm(m: tq, n: valueHeadDim, k: tk, a: p, lda: tk,
-                      b: v.data + b * tk * vc + g * valueHeadDim, ldb: vc,
-                      c: out.data + b * tq * oc + h * valueHeadDim, ldc: oc)
+            for r0 in stride(from: 0, to: tq, by: rowsPerBlock) {
+                let rows = min(rowsPerBlock, tq - r0)
+                let p = keep ? probs.data + index * tq * tk + r0 * tk : probs.data + scratch * rowsPerBlock * tk
+                BLAS.gemm(transB: true, m: rows, n: tk, k: headDim, alpha: scale,
+                          a: q.data + (b * tq + r0) * qc + h * headDim, lda: qc,
+                          b: k.data + b * tk * kc + g * headDim, ldb: kc, c: p, ldc: tk)
+                if causal { Self.maskFuture(p, tq: rows, tk: tk, shift: tk - tq + r0) }
+                RowMath.softmax(p, p, rows: rows, cols: tk)
+                BLAS.gemm(m: rows, n: valueHeadDim, k: tk, a: p, lda: tk,
+                          b: v.data + b * tk * vc + g * valueHeadDim, ldb: vc,
+                          c: out.data + (b * tq + r0) * oc + h * valueHeadDim, ldc: oc)
+            }
         }
         // Long sequences (the Whisper encoder's 1500 frames): one head per core, measured
         // ~2× faster than threading each head's skinny (k = 64) products.
@@ -74,8 +80,9 @@ public final class ScaledDotProductAttention {
         return out
     }
 
-    private static func maskFuture(_ p: UnsafeMutablePointer<Float>, tq: Int, tk: Int) {
-        let shift = tk - tq
+    /// Sets scores of keys after each query's position to −inf: query row i (of a block whose
+    /// first row sees keys up to `shift`) sees keys j ≤ i + shift.
+    private static func maskFuture(_ p: UnsafeMutablePointer<Float>, tq: Int, tk: Int, shift: Int) {
         for i in 0..<tq where i + shift + 1 < tk {
             (p + i * tk + i + shift + 1).update(repeating: -.infinity, count: tk - (i + shift + 1))
         }

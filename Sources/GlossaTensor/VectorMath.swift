@@ -110,6 +110,24 @@ public enum Vec {
         return m
     }
 
+    /// Lane-wise erf by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, below Float's resolution
+    /// near 1): erf(|x|) = 1 − (a₁t + … + a₅t⁵)·e^(−x²), t = 1/(1 + p|x|), sign restored.
+    @inlinable @inline(__always)
+    public static func erfLanes(_ x: Lanes) -> Lanes {
+        var ax = x
+        for j in 0..<16 { ax[j] = Swift.abs(ax[j]) }
+        let t = 1 / (1 + 0.3275911 * ax)
+        var poly = Lanes(repeating: 1.061405429)
+        poly = poly * t - 1.453152027
+        poly = poly * t + 1.421413741
+        poly = poly * t - 0.284496736
+        poly = poly * t + 0.254829592
+        let y = 1 - poly * t * expLanes(-(ax * ax))
+        var r = y
+        for j in 0..<16 { r[j] = x[j] < 0 ? -y[j] : y[j] }
+        return r
+    }
+
     /// Indices of the k largest values, largest first, in one pass (no full sort); ties go to
     /// the lower index, as torch.topk; -inf values are never picked.
     public static func topIndices(_ values: UnsafePointer<Float>, _ n: Int, _ k: Int) -> [Int] {

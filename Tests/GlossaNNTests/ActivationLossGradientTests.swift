@@ -67,3 +67,19 @@ final class ActivationLossGradientTests: XCTestCase {
         XCTAssertFalse(report.passed)
     }
 }
+
+final class VectorErfTests: XCTestCase {
+    func testErfLanesAgainstFoundation() {
+        var worst: Float = 0
+        for i in stride(from: -600, through: 600, by: 1) {
+            let x = Float(i) / 100
+            let lanes = Vec.erfLanes(Vec.Lanes(repeating: x))
+            worst = max(worst, abs(lanes[0] - Foundation.erf(x)))
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        let act = Activation(.geluErf)
+        let xs = Tensor((-40...40).map { Float($0) / 8 }, shape: [81])
+        let y = act(xs)
+        for i in 0..<81 { XCTAssertEqual(y.data[i], ActivationKind.geluErf.value(xs.data[i]), accuracy: 1e-6) }
+    }
+}

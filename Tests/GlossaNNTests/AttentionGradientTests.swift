@@ -83,6 +83,21 @@ final class AttentionGradientTests: XCTestCase {
         assertClose(last.array, full.rows(3..<5).array, tolerance: 1e-6)
     }
 
+    /// The inference path (blocked queries, per-thread scratch, heads in parallel) computes the
+    /// same outputs as the training path, causal or not, across several query blocks.
+    func testBlockedInferencePathMatchesTheTrainingPath() {
+        var rng = RandomGenerator(seed: 37)
+        for causal in [false, true] {
+            let train = ScaledDotProductAttention(queryHeads: 4, keyValueHeads: 2, headDim: 8, causal: causal)
+            let infer = ScaledDotProductAttention(queryHeads: 4, keyValueHeads: 2, headDim: 8, causal: causal)
+            infer.keepsProbabilitiesForBackward = false
+            let q = Tensor.randomNormal([300, 32], rng: &rng), k = Tensor.randomNormal([1000, 16], rng: &rng)
+            let v = Tensor.randomNormal([1000, 16], rng: &rng)
+            let a = train.forward(q: q, k: k, v: v, batch: 1), b = infer.forward(q: q, k: k, v: v, batch: 1)
+            XCTAssertLessThan(a.maxAbsDifference(b), 1e-5, "causal \(causal)")
+        }
+    }
+
     func testMultiHeadAttentionWithRoPEAndGQA() {
         var rng = RandomGenerator(seed: 36)
         let mha = MultiHeadAttention(dim: 8, heads: 4, kvHeads: 2, bias: true,
