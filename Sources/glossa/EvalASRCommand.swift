@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GlossaLM
 import GlossaSpeech
 import GlossaSupport
 
@@ -20,12 +21,16 @@ struct EvalASR: ParsableCommand {
 
         Example:
           glossa eval asr --manifest data/speech/librivox/manifest.tsv --model models/whisper-base --language en
+          glossa eval asr --manifest data/speech/espeak-de/valid.tsv --language de --lm runs/glossa-lm-v1/model --lm-weight 0.2
         """)
 
     @Option(help: ArgumentHelp("path<TAB>reference lines.", valueName: "file")) var manifest: String
     @Option(help: ArgumentHelp("Whisper model folder.", valueName: "dir")) var model = "models/whisper-base"
     @Option(help: "Language code or auto.") var language = "auto"
     @Option(help: "Beam size; 1 is greedy.") var beam = 5
+    @Option(help: ArgumentHelp("Shallow fusion with this LM folder, or none.", valueName: "dir|none")) var lm = "none"
+    @Option(name: .customLong("lm-weight"), help: "λ: weight of the LM's log-probability for text tokens.") var lmWeight: Float = 0.3
+    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.") var lengthBonus: Float = 0
     @Flag(help: "Print JSON, with every utterance's hypothesis.") var json = false
 
     struct Utterance: Codable { let path: String, reference: String, hypothesis: String, wordErrors: Int, words: Int }
@@ -47,6 +52,11 @@ struct EvalASR: ParsableCommand {
         let transcriber = try WhisperTranscriber(folder: model)
         var options = WhisperTranscriber.Options(language: language == "auto" ? nil : language)
         options.beamSize = max(1, beam)
+        if lm != "none" {
+            let language = try LanguageModel(folder: lm)
+            options.fusion = try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
+                                               whisper: transcriber.vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
+        }
         let progress = ProgressReporter("eval asr", total: items.count, unit: "utterances")
         var results: [Utterance] = []
         var (wordErrors, words, charErrors, chars) = (0, 0, 0, 0)
@@ -70,8 +80,9 @@ struct EvalASR: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(data: try encoder.encode(report), encoding: .utf8)!)
         } else {
-            print(String(format: "%d utterances, %.1f s of audio: WER %.2f%%, CER %.2f%%, RTF %.3f (%@)",
-                         report.utterances, audioSeconds, 100 * report.wer, 100 * report.cer, report.rtf, model))
+            let fusion = lm == "none" ? "" : String(format: ", fusion λ %.2f β %.2f with %@", lmWeight, lengthBonus, lm)
+            print(String(format: "%d utterances, %.1f s of audio: WER %.2f%%, CER %.2f%%, RTF %.3f (%@%@)",
+                         report.utterances, audioSeconds, 100 * report.wer, 100 * report.cer, report.rtf, model, fusion))
         }
     }
 }
