@@ -15,7 +15,7 @@ public struct Image: Equatable, Sendable {
         self.pixels = pixels
     }
 
-    public subscript(x: Int, y: Int, c: Int) -> Float {
+    public subscript(x x: Int, y y: Int, c c: Int) -> Float {
         get { pixels[(y * width + x) * channels + c] }
         set { pixels[(y * width + x) * channels + c] = newValue }
     }

@@ -1,0 +1,85 @@
+import Dispatch
+import Foundation
+import GlossaTensor
+
+/// SPAE's metrics on a labelled set: PSNR and SSIM of the 28×28 content at each depth, the
+/// share of images whose layer-1 word is one of their class's candidate words, codebook usage
+/// and perplexity over all emitted tokens, and encode + decode throughput.
+public struct SPAEEvaluation: Codable {
+    public var psnr: [Double] = []
+    public var ssim: [Double] = []
+    public var semanticPrecision: Double = 0
+    public var codebookUsage: Double = 0
+    public var codebookPerplexity: Double = 0
+    public var imagesPerSecond: Double = 0
+    public var images = 0
+
+    public static func run(model: SPAEModel, images: Tensor, labels: [Int], candidates: [[Int: [Int32]]], batch: Int = 100) -> SPAEEvaluation {
+        let n = labels.count, layers = model.config.layers, c = model.config.channels
+        var squared = [Double](repeating: 0, count: layers), ssimSum = [Double](repeating: 0, count: layers)
+        var hits = 0
+        var histogram = [Int](repeating: 0, count: model.codebook.count)
+        let size = images.count / images.shape[0]
+        let codebook = model.mappedCodebook()
+        var seconds = 0.0
+        for start in stride(from: 0, to: n, by: batch) {
+            let count = min(batch, n - start)
+            let x = Tensor(uninitialized: [count] + Array(images.shape.dropFirst()))
+            x.data.update(from: images.data + start * size, count: count * size)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let out = model.quantizer.forward(model.encode(x), codebook: codebook)
+            let decoded = (1...layers).map { model.decode(out.reconstructions[$0 - 1]) }
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            for i in 0..<count {
+                if candidates[labels[start + i]][1]?.contains(out.codes[0][i]) == true { hits += 1 }
+            }
+            for codes in out.codes { for k in codes { histogram[Int(k)] += 1 } }
+            for l in 0..<layers {
+                for i in 0..<count {
+                    let (mse, s) = Self.compare(decoded[l], x, image: i, channels: c)
+                    squared[l] += mse
+                    ssimSum[l] += s
+                }
+            }
+        }
+        var result = SPAEEvaluation()
+        result.images = n
+        result.psnr = squared.map { 10 * log10(1 / max($0 / Double(n), 1e-12)) }
+        result.ssim = ssimSum.map { $0 / Double(n) }
+        result.semanticPrecision = Double(hits) / Double(n)
+        let total = Double(histogram.reduce(0, +))
+        result.codebookUsage = Double(histogram.filter { $0 > 0 }.count) / Double(histogram.count)
+        result.codebookPerplexity = exp(-histogram.filter { $0 > 0 }.reduce(0.0) { $0 + Double($1) / total * log(Double($1) / total) })
+        result.imagesPerSecond = Double(n) / seconds
+        return result
+    }
+
+    /// MSE and SSIM of image i's 28×28 centre (predictions clipped to [0, 1]). SSIM uses
+    /// Wang et al.'s constants and 7×7 uniform windows, averaged over windows and channels.
+    static func compare(_ prediction: Tensor, _ target: Tensor, image i: Int, channels: Int) -> (Double, Double) {
+        var mse = 0.0, ssim = 0.0, windows = 0
+        let (c1, c2) = (pow(0.01, 2.0), pow(0.03, 2.0))
+        for ch in 0..<channels {
+            func at(_ t: Tensor, _ x: Int, _ y: Int, clip: Bool = false) -> Double {
+                let v = Double(t.data[((i * channels + ch) * 32 + y + 2) * 32 + x + 2])
+                return clip ? min(max(v, 0), 1) : v
+            }
+            for y in 0..<28 { for x in 0..<28 { let d = at(prediction, x, y, clip: true) - at(target, x, y); mse += d * d } }
+            for y0 in stride(from: 0, through: 21, by: 3) {
+                for x0 in stride(from: 0, through: 21, by: 3) {
+                    var (mp, mt, vp, vt, cov) = (0.0, 0.0, 0.0, 0.0, 0.0)
+                    for y in y0..<(y0 + 7) { for x in x0..<(x0 + 7) { mp += at(prediction, x, y, clip: true); mt += at(target, x, y) } }
+                    mp /= 49; mt /= 49
+                    for y in y0..<(y0 + 7) { for x in x0..<(x0 + 7) {
+                        let (a, b) = (at(prediction, x, y, clip: true) - mp, at(target, x, y) - mt)
+                        vp += a * a; vt += b * b; cov += a * b
+                    } }
+                    (vp, vt, cov) = (vp / 48, vt / 48, cov / 48)
+                    ssim += ((2 * mp * mt + c1) * (2 * cov + c2)) / ((mp * mp + mt * mt + c1) * (vp + vt + c2))
+                    windows += 1
+                }
+            }
+        }
+        return (mse / Double(28 * 28 * channels), ssim / Double(windows))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import GlossaNN
+import GlossaTensor
+
+/// The Semantic Pyramid AutoEncoder (DESIGN §6): a convolutional encoder from a 32×32 image to
+/// an 8×8 latent grid, the streaming average quantizer onto the LM's frozen lexical codebook
+/// (seen through a trainable linear map, V2L-style, so the emitted tokens stay the LM's words),
+/// and a convolutional decoder (nearest upsampling + 3×3 convolutions) back to pixels.
+public final class SPAEModel: Module {
+    public struct Config: Codable, Equatable {
+        public var channels = 1
+        public var imageSize = 32
+        public var latentDim = 64
+        public var width = 64
+        public var layers = 4
+        public init() {}
+    }
+
+    public let config: Config
+    public let codebook: LexicalCodebook
+    let encoder: [Convolution]
+    let decoder: [Convolution]
+    let upsample = [UpsampleNearest(factor: 2), UpsampleNearest(factor: 2)]
+    let encoderActivations: [Activation]
+    let decoderActivations: [Activation]
+    /// Maps LM embeddings [K, D_lm] to the latent space [K, latentDim].
+    public let codebookMap: Linear
+    public let quantizer: StreamingAverageQuantizer
+
+    public init(config: Config, codebook: LexicalCodebook, seed: UInt64) {
+        precondition(config.imageSize == 32, "the pyramid assumes 32×32 inputs and an 8×8 latent")
+        self.config = config
+        self.codebook = codebook
+        var rng = RandomGenerator(seed: seed)
+        let (c, w, d) = (config.channels, config.width, config.latentDim)
+        encoder = [Convolution.conv2d(c, w / 2, kernel: 3, padding: 1, name: "encoder.0", rng: &rng),
+                   Convolution.conv2d(w / 2, w, kernel: 3, stride: 2, padding: 1, name: "encoder.1", rng: &rng),
+                   Convolution.conv2d(w, w, kernel: 3, stride: 2, padding: 1, name: "encoder.2", rng: &rng),
+                   Convolution.conv2d(w, d, kernel: 1, name: "encoder.3", rng: &rng)]
+        decoder = [Convolution.conv2d(d, w, kernel: 3, padding: 1, name: "decoder.0", rng: &rng),
+                   Convolution.conv2d(w, w, kernel: 3, padding: 1, name: "decoder.1", rng: &rng),
+                   Convolution.conv2d(w, w / 2, kernel: 3, padding: 1, name: "decoder.2", rng: &rng),
+                   Convolution.conv2d(w / 2, c, kernel: 3, padding: 1, name: "decoder.3", rng: &rng)]
+        encoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
+        decoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
+        codebookMap = Linear(codebook.embeddings.lastDim, d, bias: false, name: "codebook_map", rng: &rng)
+        quantizer = StreamingAverageQuantizer(layers: config.layers)
+    }
+
+    public var parameters: [Parameter] {
+        (encoder + decoder).flatMap(\.parameters) + codebookMap.parameters
+    }
+
+    /// images [N, C, 32, 32] → latent rows [N · 64, latentDim].
+    public func encode(_ images: Tensor) -> Tensor {
+        var x = images
+        for (i, conv) in encoder.enumerated() {
+            x = conv(x)
+            if i < 3 { x = encoderActivations[i](x) }
+        }
+        return Self.channelsLast(x)
+    }
+
+    public func encodeBackward(_ dRows: Tensor) {
+        var g = Self.channelsFirst(dRows, channels: config.latentDim)
+        for i in stride(from: encoder.count - 1, through: 0, by: -1) {
+            if i < 3 { g = encoderActivations[i].backward(g) }
+            g = encoder[i].backward(g)
+        }
+    }
+
+    /// The codebook in latent space: codebookMap(LM rows).
+    public func mappedCodebook() -> Tensor { codebookMap(codebook.embeddings) }
+
+    /// latent rows [N · 64, latentDim] → images [N, C, 32, 32].
+    public func decode(_ rows: Tensor) -> Tensor {
+        var x = Self.channelsFirst(rows, channels: config.latentDim)
+        x = decoderActivations[0](decoder[0](x))
+        x = decoderActivations[1](decoder[1](upsample[0](x)))
+        x = decoderActivations[2](decoder[2](upsample[1](x)))
+        return decoder[3](x)
+    }
+
+    /// dL/d(latent rows) from dL/d(images), accumulating the decoder's gradients.
+    public func decodeBackward(_ dImages: Tensor) -> Tensor {
+        var g = decoder[3].backward(dImages)
+        g = upsample[1].backward(decoder[2].backward(decoderActivations[2].backward(g)))
+        g = upsample[0].backward(decoder[1].backward(decoderActivations[1].backward(g)))
+        g = decoder[0].backward(decoderActivations[0].backward(g))
+        return Self.channelsLast(g)
+    }
+
+    /// [N, D, 8, 8] → [N · 64, D].
+    static func channelsLast(_ x: Tensor) -> Tensor {
+        let (n, d) = (x.shape[0], x.shape[1])
+        let out = Tensor(uninitialized: [n * 64, d])
+        for i in 0..<n { for c in 0..<d { for p in 0..<64 { out.data[(i * 64 + p) * d + c] = x.data[(i * d + c) * 64 + p] } } }
+        return out
+    }
+
+    /// [N · 64, D] → [N, D, 8, 8].
+    static func channelsFirst(_ rows: Tensor, channels d: Int) -> Tensor {
+        let n = rows.rowCount / 64
+        let out = Tensor(uninitialized: [n, d, 8, 8])
+        for i in 0..<n { for c in 0..<d { for p in 0..<64 { out.data[(i * d + c) * 64 + p] = rows.data[(i * 64 + p) * d + c] } } }
+        return out
+    }
+}

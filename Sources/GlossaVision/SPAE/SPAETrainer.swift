@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import GlossaNN
+import GlossaTensor
+
+/// Trains SPAE on labelled images: reconstruction (MSE at the full depth and at one random
+/// shallower depth per step, so every depth learns to decode), plus the quantizer's
+/// commitment, codebook and semantic losses; AdamW with warmup + cosine and clipping.
+/// Batches are a function of (seed, step), so a resumed run continues identically.
+public final class SPAETrainer {
+    public struct Options: Codable, Equatable {
+        public var steps = 3000
+        public var batch = 64
+        public var learningRate: Float = 2e-3
+        public var warmupSteps = 100
+        public var seed: UInt64 = 1
+        public var commitment: Float = 0.25
+        public var semanticWeight: Float = 0.5
+        public init() {}
+    }
+
+    public struct StepRecord: Codable {
+        public let step: Int
+        public let reconstruction: Float
+        public let commitment: Float
+        public let semantic: Float
+        public let imagesPerSecond: Double
+    }
+
+    public let model: SPAEModel
+    public let options: Options
+    public let optimizer: AdamW
+    public private(set) var step = 0
+    let images: Tensor      // [N, C, 32, 32]
+    let labels: [Int]
+    let candidates: [[Int: [Int32]]]
+    let schedule: WarmupCosineSchedule
+
+    public init(model: SPAEModel, options: Options, images: Tensor, labels: [Int], candidates: [[Int: [Int32]]]) {
+        self.model = model
+        self.options = options
+        self.images = images
+        self.labels = labels
+        self.candidates = candidates
+        model.quantizer.commitment = options.commitment
+        model.quantizer.semanticWeight = options.semanticWeight
+        optimizer = AdamW(model.parameters, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0)
+        schedule = WarmupCosineSchedule(peak: options.learningRate, floor: options.learningRate / 10,
+                                        warmupSteps: min(options.warmupSteps, options.steps), totalSteps: options.steps)
+    }
+
+    public func resume(step: Int) { self.step = step; optimizer.restore(stepCount: step) }
+
+    public func trainStep() -> StepRecord {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var rng = RandomGenerator(seed: options.seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        let b = options.batch
+        let pick = (0..<b).map { _ in rng.int(below: labels.count) }
+        let size = images.count / images.shape[0]
+        let x = Tensor(uninitialized: [b] + Array(images.shape.dropFirst()))
+        for (i, n) in pick.enumerated() { (x.data + i * size).update(from: images.data + n * size, count: size) }
+
+        model.zeroGrad()
+        let z = model.encode(x)
+        let codebook = model.mappedCodebook()
+        let out = model.quantizer.forward(z, codebook: codebook, candidates: pick.map { candidates[labels[$0]] })
+        let layers = model.config.layers
+        let depths = layers > 1 ? [rng.int(below: layers - 1) + 1, layers] : [1]
+        var dReconstructions = [Tensor?](repeating: nil, count: layers)
+        var reconstruction: Float = 0
+        for depth in depths {
+            let y = model.decode(out.reconstructions[depth - 1])
+            let dy = y - x
+            reconstruction += Vec.dot(dy.data, dy.data, dy.count) / Float(dy.count) / Float(depths.count)
+            dy.scale(by: 2 / Float(dy.count * depths.count))
+            dReconstructions[depth - 1] = model.decodeBackward(dy)
+        }
+        let (dz, dCodebook) = model.quantizer.backward(dReconstructions)
+        model.encodeBackward(dz)
+        _ = model.codebookMap.backward(dCodebook)
+        clipGradientNorm(optimizer.parameters, maxNorm: 1)
+        optimizer.step(learningRate: schedule.learningRate(at: step))
+        step += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return StepRecord(step: step, reconstruction: reconstruction, commitment: out.commitmentLoss, semantic: out.semanticLoss,
+                          imagesPerSecond: Double(b) / seconds)
+    }
+}

@@ -1,0 +1,95 @@
+import XCTest
+import Foundation
+import GlossaLM
+import GlossaNN
+import GlossaTensor
+import GlossaTestSupport
+@testable import GlossaVision
+
+final class SPAETests: XCTestCase {
+    /// A small codebook over Whisper's real vocabulary: the LM embedding is random here, the
+    /// selection of lexical tokens is the real one.
+    func whisperCodebook(size: Int) throws -> (LexicalCodebook, ByteLevelBPETokenizer) {
+        let tokenizer = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))
+        var rng = RandomGenerator(seed: 5)
+        let embedding = Tensor.randomNormal([50_258, 12], rng: &rng)
+        return (LexicalCodebook.build(embedding: embedding, tokenizer: tokenizer, counts: nil, size: size), tokenizer)
+    }
+
+    func testEveryCodebookTokenDecodesToAWholeWord() throws {
+        let (codebook, tokenizer) = try whisperCodebook(size: 4096)
+        XCTAssertEqual(codebook.count, 4096)
+        for (id, word) in zip(codebook.tokenIDs, codebook.words) {
+            let text = tokenizer.decode([id])
+            XCTAssertEqual(text, " " + word)
+            XCTAssertTrue(word.count >= 2 && word.allSatisfy(\.isLetter), word)
+            XCTAssertEqual(tokenizer.encode(text), [id], "the word round-trips as one token")
+        }
+        XCTAssertFalse(codebook.rows(for: ["shirt", "dress", "bag"]).isEmpty)
+    }
+
+    func tinySet(count: Int, seed: UInt64) -> (Tensor, [Int]) {
+        var rng = RandomGenerator(seed: seed)
+        let images = Tensor(zeros: [count, 1, 32, 32])
+        var labels: [Int] = []
+        for i in 0..<count {
+            let label = rng.int(below: 2)
+            labels.append(label)
+            // Class 0: a bright square; class 1: a vertical bar; both with noise.
+            for y in 2..<30 { for x in 2..<30 {
+                let on = label == 0 ? (x > 8 && x < 24 && y > 8 && y < 24) : (x > 13 && x < 19)
+                images.data[(i * 32 + y) * 32 + x] = (on ? 0.9 : 0.1) + 0.05 * rng.normal()
+            } }
+        }
+        return (images, labels)
+    }
+
+    func testTrainingLowersTheLossAndTheModelRoundTripsThroughItsFolder() throws {
+        var rng = RandomGenerator(seed: 9)
+        let words = (0..<40).map { "w\($0)" }
+        let codebook = LexicalCodebook(tokenIDs: (0..<40).map(Int32.init), words: words, embeddings: .randomNormal([40, 12], rng: &rng))
+        var config = SPAEModel.Config()
+        (config.latentDim, config.width) = (8, 8)
+        let model = SPAEModel(config: config, codebook: codebook, seed: 3)
+        let (images, labels) = tinySet(count: 64, seed: 4)
+        let candidates: [[Int: [Int32]]] = [[1: [0, 1], 2: [0, 1, 2]], [1: [5, 6], 2: [5, 6, 7]]]
+        var options = SPAETrainer.Options()
+        (options.steps, options.batch, options.learningRate, options.warmupSteps) = (60, 16, 5e-3, 5)
+        let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, candidates: candidates)
+        let first = trainer.trainStep()
+        var last = first
+        while trainer.step < options.steps { last = trainer.trainStep() }
+        XCTAssertLessThan(last.reconstruction, first.reconstruction * 0.5, "reconstruction should improve: \(first) → \(last)")
+
+        let report = SPAEEvaluation.run(model: model, images: images, labels: labels, candidates: candidates, batch: 32)
+        XCTAssertEqual(report.psnr.count, 4)
+        XCTAssertEqual(report.images, 64)
+        XCTAssertGreaterThan(report.codebookUsage, 0)
+
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try SPAEFile.save(model, to: folder, languageModel: "test", steps: trainer.step)
+        let (loaded, lm) = try SPAEFile.load(folder)
+        XCTAssertEqual(lm, "test")
+        let input = images.row(0)
+        let codes = model.tokenize(input)
+        XCTAssertEqual(codes.map(\.count), [1, 4, 16, 64])
+        XCTAssertEqual(loaded.tokenize(input), codes, "fp16 weights keep the same tokens on this image")
+        let rendered = loaded.render(codes)
+        XCTAssertEqual(rendered.shape, [1, 32, 32])
+    }
+
+    func testPreprocessingPadsFashionSizeAndScalesOthers() {
+        let small = Image(width: 28, height: 28, channels: 1, pixels: (0..<784).map { Float($0 % 28) / 27 })
+        let t = ImagePreprocessing.modelInput(small, channels: 1)
+        XCTAssertEqual(t.shape, [1, 32, 32])
+        XCTAssertEqual(t.data[2 * 32 + 2], 0)           // first content pixel
+        XCTAssertEqual(t.data[2 * 32 + 29], 1)          // last content pixel of the first row
+        XCTAssertEqual(t.data[0], 0)                    // border
+        let wide = Image(width: 56, height: 28, channels: 4, pixels: [Float](repeating: 1, count: 56 * 28 * 4))
+        let w = ImagePreprocessing.modelInput(wide, channels: 3)
+        XCTAssertEqual(w.shape, [3, 32, 32])
+        XCTAssertEqual(w.data[(0 * 32 + 16) * 32 + 16], 1, accuracy: 1e-6)  // inside the 28×14 content
+        XCTAssertEqual(w.data[(0 * 32 + 2) * 32 + 16], 0)                   // above it: black padding
+    }
+}
