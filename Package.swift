@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "glossa",
             dependencies: [
-                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSpeech", "GlossaSupport",
+                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSpeech", "GlossaVision", "GlossaSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: glossaSettings),

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import GlossaTensor
 
 /// The IDX format of (Fashion-)MNIST, gzipped or not: a big-endian magic (0x0000 08 ND:
 /// unsigned bytes, ND dimensions), ND big-endian u32 sizes, then the bytes. Every header
@@ -65,6 +66,17 @@ public struct FashionMNIST {
         guard labels.bytes.allSatisfy({ $0 < 10 }) else { throw ImageError.invalid(file: folder, reason: "labels outside 0–9") }
         self.images = images.bytes
         self.labels = labels.bytes
+    }
+
+    /// All images as model inputs [N, 1, 32, 32] (28×28 centred on the 32×32 canvas).
+    public func modelInputs() -> Tensor {
+        let out = Tensor(zeros: [count, 1, 32, 32])
+        for i in 0..<count {
+            for y in 0..<28 { for x in 0..<28 {
+                out.data[(i * 32 + y + 2) * 32 + x + 2] = Float(images[i * 784 + y * 28 + x]) / 255
+            } }
+        }
+        return out
     }
 
     public func image(_ i: Int) -> Image {

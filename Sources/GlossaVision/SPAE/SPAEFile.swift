@@ -13,7 +13,8 @@ public enum SPAEFile {
         var steps: Int
     }
 
-    public static func save(_ model: SPAEModel, to folder: String, languageModel: String, steps: Int) throws {
+    /// fp16 for shipping; f32 for training checkpoints, so a resumed run is bit-identical.
+    public static func save(_ model: SPAEModel, to folder: String, languageModel: String, steps: Int, dtype: SafetensorsDType = .f16) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let manifest = Manifest(config: model.config, codebookTokenIDs: model.codebook.tokenIDs, codebookWords: model.codebook.words,
                                 languageModel: languageModel, steps: steps)
@@ -21,8 +22,8 @@ public enum SPAEFile {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(manifest), to: folder + "/config.json")
         var writer = SafetensorsWriter(metadata: ["format": "glossa-spae"])
-        for p in model.parameters { writer.add(p.name, p.value, as: .f16) }
-        writer.add("codebook.embeddings", model.codebook.embeddings, as: .f16)
+        for p in model.parameters { writer.add(p.name, p.value, as: dtype) }
+        writer.add("codebook.embeddings", model.codebook.embeddings, as: dtype)
         try writer.write(to: folder + "/model.safetensors")
     }
 

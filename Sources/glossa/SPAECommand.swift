@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import GlossaLM
+import GlossaNN
+import GlossaSupport
+import GlossaTensor
+import GlossaVision
+
+struct SPAE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spae",
+        abstract: "Train and evaluate the Semantic Pyramid AutoEncoder (images → the LM's words).",
+        subcommands: [SPAETrain.self, SPAEEval.self])
+
+    static let defaultFashionMNIST = "data/raw/usr/share/datasets/fashion-mnist"
+}
+
+struct SPAETrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train SPAE on Fashion-MNIST against a frozen LM's lexical codebook.",
+        discussion: """
+        The codebook is the --lm model's input embeddings of its --codebook-size most frequent \
+        whole-word tokens (counted in --corpus). Writes into --out: checkpoint/ (f32, every \
+        --checkpoint-every steps, atomically) and, at the end, model/ (fp16), a self-contained \
+        SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
+
+        Example:
+          glossa spae train --lm runs/glossa-lm-v1/model --out runs/spae-v1 --steps 3000
+        """)
+
+    @Option(help: ArgumentHelp("Frozen LM folder (its embeddings are the codebook).", valueName: "dir")) var lm: String
+    @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
+    @Option(help: ArgumentHelp("LM corpus, for token frequencies.", valueName: "dir")) var corpus = "data/corpus"
+    @Option(help: ArgumentHelp("Run folder.", valueName: "dir")) var out: String
+    @Option(name: .customLong("codebook-size"), help: "Lexical tokens in the codebook.") var codebookSize = 8192
+    @Option(help: "Optimisation steps.") var steps = 3000
+    @Option(help: "Images per step.") var batch = 64
+    @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 2e-3
+    @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery = 200
+    @Flag(help: "Continue from <out>/checkpoint.") var resume = false
+
+    func run() throws {
+        let fashion = try FashionMNIST(folder: data, split: "train")
+        var model: SPAEModel
+        var startStep = 0
+        let checkpoint = out + "/checkpoint"
+        if resume {
+            (model, _) = try SPAEFile.load(checkpoint)
+            guard let stepText = try? String(contentsOfFile: checkpoint + "/step", encoding: .utf8), let step = Int(stepText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw CLIError("--resume: \(checkpoint) has no step file")
+            }
+            startStep = step
+        } else {
+            let language = try LanguageModel(folder: lm)
+            let tokenizer = try language.requireTokenizer()
+            let counts = try? LexicalCodebook.corpusCounts(root: corpus, languages: CorpusBuilder.languages, vocabulary: language.model.vocabularySize)
+            let codebook = LexicalCodebook.build(embedding: language.model.embedding.weight.value, tokenizer: tokenizer, counts: counts, size: codebookSize)
+            model = SPAEModel(config: SPAEModel.Config(), codebook: codebook, seed: 1)
+        }
+        let candidates = FashionWords.candidates(in: model.codebook)
+        var options = SPAETrainer.Options()
+        (options.steps, options.batch, options.learningRate) = (steps, batch, learningRate)
+        let trainer = SPAETrainer(model: model, options: options, images: fashion.modelInputs(), labels: fashion.labels.map(Int.init), candidates: candidates)
+        if resume {
+            let moments = try SafetensorsFile(path: checkpoint + "/optimizer.safetensors")
+            for (i, p) in trainer.optimizer.parameters.enumerated() {
+                trainer.optimizer.firstMoments[i].assign(try moments.tensor("m/" + p.name))
+                trainer.optimizer.secondMoments[i].assign(try moments.tensor("v/" + p.name))
+            }
+            trainer.resume(step: startStep)
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        FileHandle.standardError.write("spae: codebook of \(model.codebook.count) words, \(model.parameters.reduce(0) { $0 + $1.value.count }) parameters, step \(trainer.step) → \(steps)\n".data(using: .utf8)!)
+        let progress = ProgressReporter("spae train", total: steps - trainer.step, unit: "steps")
+        func saveCheckpoint() throws {
+            try SPAEFile.save(model, to: checkpoint, languageModel: lm, steps: trainer.step, dtype: .f32)
+            var writer = SafetensorsWriter()
+            for (i, p) in trainer.optimizer.parameters.enumerated() {
+                writer.add("m/" + p.name, trainer.optimizer.firstMoments[i])
+                writer.add("v/" + p.name, trainer.optimizer.secondMoments[i])
+            }
+            try writer.write(to: checkpoint + "/optimizer.safetensors")
+            try AtomicFile.write(Data("\(trainer.step)\n".utf8), to: checkpoint + "/step")
+        }
+        while trainer.step < steps {
+            let r = trainer.trainStep()
+            progress.advance(status: String(format: "mse %.4f · commit %.3f · semantic %.3f · %.0f img/s", r.reconstruction, r.commitment, r.semantic, r.imagesPerSecond))
+            if trainer.step % checkpointEvery == 0 || trainer.step == steps { try saveCheckpoint() }
+        }
+        progress.finish()
+        try SPAEFile.save(model, to: out + "/model", languageModel: lm, steps: trainer.step)
+        print("trained to step \(trainer.step); model written to \(out)/model")
+    }
+}
+
+struct SPAEEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "PSNR/SSIM by depth, semantic precision, codebook usage and speed on Fashion-MNIST's test split.",
+        discussion: """
+        Example:
+          glossa spae eval --spae runs/spae-v1/model --json
+        """)
+
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae: String
+    @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
+    @Option(help: "Test images to use (default: all 10,000).") var limit = 10_000
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (model, _) = try SPAEFile.load(spae)
+        let test = try FashionMNIST(folder: data, split: "t10k")
+        let n = min(limit, test.count)
+        let images = test.modelInputs().rows(0..<n).copy()
+        let report = SPAEEvaluation.run(model: model, images: images, labels: test.labels.prefix(n).map(Int.init),
+                                        candidates: FashionWords.candidates(in: model.codebook))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            return
+        }
+        print("Fashion-MNIST test, \(report.images) images")
+        for (l, (p, s)) in zip(report.psnr, report.ssim).enumerated() { print(String(format: "  %d layer%@: PSNR %.2f dB, SSIM %.3f", l + 1, l == 0 ? " " : "s", p, s)) }
+        print(String(format: "  layer-1 semantic precision %.1f%%, codebook usage %.1f%%, perplexity %.1f, %.0f images/s (encode + decode, all depths)",
+                     100 * report.semanticPrecision, 100 * report.codebookUsage, report.codebookPerplexity, report.imagesPerSecond))
+    }
+}
