@@ -60,6 +60,12 @@ public final class Activation {
                 Vec.map(x.data + range.lowerBound, y.data + range.lowerBound, range.count) {
                     0.5 * $0 * (1 + Vec.erfLanes($0 * Activation.invSqrt2))
                 }
+            } else if kind == .geluTanh {
+                // 0.5·x·(1 + tanh(u)) = x·σ(2u) = x / (1 + e^(−2u)), u = √(2/π)(x + 0.044715x³).
+                Vec.map(x.data + range.lowerBound, y.data + range.lowerBound, range.count) { v in
+                    let u = Activation.sqrt2OverPi * (v + 0.044715 * v * v * v)
+                    return v / (1 + Vec.expLanes(-2 * u))
+                }
             } else {
                 for i in range { y.data[i] = kind.value(x.data[i]) }
             }

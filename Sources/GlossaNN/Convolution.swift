@@ -14,21 +14,29 @@ struct ConvGeometry {
 
     /// col[(c, kh, kw), (oh, ow)] = x[c, oh·s − p + kh, ow·s − p + kw], zero outside the image
     /// (Caffe's im2col).
-    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+    /// `ld` is the distance between rows of `col` (≥ outPixels), so several images can sit
+    /// side by side in one column matrix.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         let (oh, ow) = (outHeight, outWidth)
         for c in 0..<channels {
             for kh in 0..<kernelH {
                 for kw in 0..<kernelW {
-                    let row = col + ((c * kernelH + kh) * kernelW + kw) * oh * ow
+                    let row = col + ((c * kernelH + kh) * kernelW + kw) * ld
+                    // Output columns whose input column ix = xo·s − p + kw lies inside the image.
+                    let first = min(ow, max(0, (padW - kw + strideW - 1) / strideW))
+                    let last = min(ow, max(first, (width - 1 + padW - kw) / strideW + 1))
                     for y in 0..<oh {
                         let iy = y * strideH - padH + kh
                         let dst = row + y * ow
                         guard iy >= 0 && iy < height else { dst.update(repeating: 0, count: ow); continue }
                         let src = x + (c * height + iy) * width
-                        for xo in 0..<ow {
-                            let ix = xo * strideW - padW + kw
-                            dst[xo] = (ix >= 0 && ix < width) ? src[ix] : 0
+                        if first > 0 { dst.update(repeating: 0, count: first) }
+                        if strideW == 1 {
+                            (dst + first).update(from: src + first - padW + kw, count: last - first)
+                        } else {
+                            for xo in first..<last { dst[xo] = src[xo * strideW - padW + kw] }
                         }
+                        if last < ow { (dst + last).update(repeating: 0, count: ow - last) }
                     }
                 }
             }
@@ -36,12 +44,12 @@ struct ConvGeometry {
     }
 
     /// The adjoint of im2col: scatter-adds columns back into the image gradient.
-    func col2imAdd(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    func col2imAdd(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, ld: Int) {
         let (oh, ow) = (outHeight, outWidth)
         for c in 0..<channels {
             for kh in 0..<kernelH {
                 for kw in 0..<kernelW {
-                    let row = col + ((c * kernelH + kh) * kernelW + kw) * oh * ow
+                    let row = col + ((c * kernelH + kh) * kernelW + kw) * ld
                     for y in 0..<oh {
                         let iy = y * strideH - padH + kh
                         guard iy >= 0 && iy < height else { continue }
@@ -117,22 +125,39 @@ public final class Convolution: Module {
                             strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
     }
 
+    /// Images per product: as many as keep the column matrix within ~4M floats, so batches
+    /// turn into a few large sgemms instead of one small sgemm per image.
+    private func imagesPerGroup(_ g: ConvGeometry, images: Int) -> Int {
+        max(1, min(images, 4_194_304 / max(1, g.patchSize * g.outPixels)))
+    }
+
     public func forward(_ x: Tensor) -> Tensor {
         let g = geometry(for: x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "input \(x.shape) is smaller than the kernel")
-        let n = x.shape[0], o = outChannels
+        let n = x.shape[0], o = outChannels, pixels = g.outPixels
         let outShape = isOneDimensional ? [n, o, g.outWidth] : [n, o, g.outHeight, g.outWidth]
         let y = Tensor(uninitialized: outShape)
-        let col = Tensor(uninitialized: [g.patchSize, g.outPixels])
-        let inSize = g.channels * g.height * g.width, outSize = o * g.outPixels
-        for i in 0..<n {
-            g.im2col(x.data + i * inSize, col.data)
-            let yi = y.data + i * outSize
-            if let bias {
-                for c in 0..<o { (yi + c * g.outPixels).update(repeating: bias.value.data[c], count: g.outPixels) }
+        let group = imagesPerGroup(g, images: n), ld = group * pixels
+        let col = Tensor(uninitialized: [g.patchSize, ld])
+        let product = Tensor(uninitialized: [o, ld])
+        let inSize = g.channels * g.height * g.width, outSize = o * pixels
+        for start in Swift.stride(from: 0, to: n, by: group) {
+            let count = min(group, n - start)
+            Parallel.forEach(count) { j in g.im2col(x.data + (start + j) * inSize, col.data + j * pixels, ld: ld) }
+            BLAS.gemm(m: o, n: count * pixels, k: g.patchSize, a: weight.value.data, lda: g.patchSize,
+                      b: col.data, ldb: ld, c: product.data, ldc: ld)
+            let bias = self.bias?.value
+            Parallel.forEach(count) { j in
+                for c in 0..<o {
+                    let dst = y.data + (start + j) * outSize + c * pixels, src = product.data + c * ld + j * pixels
+                    if let bias {
+                        let b = bias.data[c]
+                        for p in 0..<pixels { dst[p] = src[p] + b }
+                    } else {
+                        dst.update(from: src, count: pixels)
+                    }
+                }
             }
-            BLAS.gemm(m: o, n: g.outPixels, k: g.patchSize, a: weight.value.data, lda: g.patchSize,
-                      b: col.data, ldb: g.outPixels, beta: bias == nil ? 0 : 1, c: yi, ldc: g.outPixels)
         }
         saved = (x, g)
         return y
@@ -143,22 +168,29 @@ public final class Convolution: Module {
     /// dW += dY·colᵀ, db += Σ dY, dcol = Wᵀ·dY scattered back by col2im.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let (x, g) = saved else { preconditionFailure("Convolution.backward before forward") }
-        let n = x.shape[0], o = outChannels
+        let n = x.shape[0], o = outChannels, pixels = g.outPixels
         let dx = Tensor(zeros: x.shape)
-        let col = Tensor(uninitialized: [g.patchSize, g.outPixels])
-        let inSize = g.channels * g.height * g.width, outSize = o * g.outPixels
-        for i in 0..<n {
-            let dyi = dy.data + i * outSize
-            g.im2col(x.data + i * inSize, col.data)
-            BLAS.gemm(transB: true, m: o, n: g.patchSize, k: g.outPixels, a: dyi, lda: g.outPixels,
-                      b: col.data, ldb: g.outPixels, beta: 1, c: weight.grad.data, ldc: g.patchSize)
-            if let bias {
-                for c in 0..<o { bias.grad.data[c] += Vec.sum(dyi + c * g.outPixels, g.outPixels) }
+        let group = imagesPerGroup(g, images: n), ld = group * pixels
+        let col = Tensor(uninitialized: [g.patchSize, ld])
+        let dProduct = Tensor(uninitialized: [o, ld])
+        let inSize = g.channels * g.height * g.width, outSize = o * pixels
+        for start in Swift.stride(from: 0, to: n, by: group) {
+            let count = min(group, n - start)
+            Parallel.forEach(count) { j in
+                g.im2col(x.data + (start + j) * inSize, col.data + j * pixels, ld: ld)
+                for c in 0..<o { (dProduct.data + c * ld + j * pixels).update(from: dy.data + (start + j) * outSize + c * pixels, count: pixels) }
             }
-            BLAS.gemm(transA: true, m: g.patchSize, n: g.outPixels, k: o, a: weight.value.data, lda: g.patchSize,
-                      b: dyi, ldb: g.outPixels, c: col.data, ldc: g.outPixels)
-            g.col2imAdd(col.data, dx.data + i * inSize)
+            if let bias {
+                for c in 0..<o { bias.grad.data[c] += Vec.sum(dProduct.data + c * ld, count * pixels) }
+            }
+            // dW += dY·colᵀ; dcol = Wᵀ·dY, scattered back by col2im.
+            BLAS.gemm(transB: true, m: o, n: g.patchSize, k: count * pixels, a: dProduct.data, lda: ld,
+                      b: col.data, ldb: ld, beta: 1, c: weight.grad.data, ldc: g.patchSize)
+            BLAS.gemm(transA: true, m: g.patchSize, n: count * pixels, k: o, a: weight.value.data, lda: g.patchSize,
+                      b: dProduct.data, ldb: ld, c: col.data, ldc: ld)
+            Parallel.forEach(count) { j in g.col2imAdd(col.data + j * pixels, dx.data + (start + j) * inSize, ld: ld) }
         }
         return dx
     }
+
 }
