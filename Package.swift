@@ -58,6 +58,6 @@ let package = Package(
         .testTarget(name: "GlossaSpeechTests", dependencies: ["GlossaSpeech", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaVisionTests", dependencies: ["GlossaVision", "GlossaTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
-        .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaTestSupport"]),
+        .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaVision", "GlossaTestSupport"]),
     ]
 )

@@ -16,12 +16,15 @@ struct TokenizeImage: ParsableCommand {
         Examples:
           glossa tokenize shoe.png --spae runs/spae-v1/model
           glossa tokenize shoe.png --spae runs/spae-v1/model --layers 2 --json > shoe.json
+          glossa tokenize *.png --spae runs/spae-v1/model --html report.html
         """)
 
     @Argument(help: ArgumentHelp("PNG images.", valueName: "image")) var images: [String]
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
     @Option(help: "Pyramid layers to print (1–4).") var layers = 4
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: ArgumentHelp("Also write a self-contained HTML page of inputs, reconstructions by depth and word grids.", valueName: "file"))
+    var html: String?
 
     struct Token: Codable { let id: Int32; let word: String; let row: Int; let col: Int }
     struct Layer: Codable { let layer: Int; let grid: Int; let tokens: [Token] }
@@ -37,9 +40,11 @@ struct TokenizeImage: ParsableCommand {
         }
         let (model, _) = try SPAEFile.load(spae)
         var documents: [Document] = []
+        var entries: [TokenReport.Entry] = []
         for path in images {
             let input = ImagePreprocessing.modelInput(try PNGFile.read(path), channels: model.config.channels)
             let codes = model.tokenize(input, layers: layers)
+            entries.append(TokenReport.Entry(name: path, input: input, codes: codes))
             let layerDocs = codes.enumerated().map { l, layer -> Layer in
                 let side = 1 << l
                 return Layer(layer: l + 1, grid: side, tokens: layer.enumerated().map { b, k in
@@ -47,6 +52,9 @@ struct TokenizeImage: ParsableCommand {
                 })
             }
             documents.append(Document(image: path, layers: layerDocs))
+        }
+        if let html {
+            try AtomicFile.write(Data(try TokenReport.html(entries, model: model).utf8), to: html)
         }
         if json {
             let encoder = JSONEncoder()

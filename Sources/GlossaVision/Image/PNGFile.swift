@@ -59,6 +59,18 @@ public enum PNGFile {
 
     /// Writes 8-bit gray, RGB or RGBA, atomically (temp file + rename).
     public static func write(_ img: Image, to path: String) throws {
+        do {
+            try AtomicFile.write(try encode(img, name: path), to: path)
+        } catch let error as ImageError {
+            throw error
+        } catch {
+            throw ImageError.cannotWrite(file: path, reason: "\(error)")
+        }
+    }
+
+    /// The PNG bytes of an 8-bit gray, RGB or RGBA image.
+    public static func encode(_ img: Image, name: String = "image") throws -> Data {
+        let path = name
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(img.width)
@@ -75,11 +87,7 @@ public enum PNGFile {
         guard bytes.withUnsafeBytes({ src in out.withUnsafeMutableBytes { png_image_write_to_memory(&image, $0.baseAddress, &size, 0, src.baseAddress, 0, nil) } }) != 0 else {
             throw ImageError.cannotWrite(file: path, reason: message(image))
         }
-        do {
-            try AtomicFile.write(Data(out[0..<size]), to: path)
-        } catch {
-            throw ImageError.cannotWrite(file: path, reason: "\(error)")
-        }
+        return Data(out[0..<size])
     }
 
     private static func message(_ image: png_image) -> String {
