@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GlossaLM", targets: ["GlossaLM"]),
         .library(name: "GlossaSpeech", targets: ["GlossaSpeech"]),
         .library(name: "GlossaVision", targets: ["GlossaVision"]),
+        .library(name: "GlossaPrompt", targets: ["GlossaPrompt"]),
         .executable(name: "glossa", targets: ["glossa"]),
     ],
     dependencies: [
@@ -39,10 +40,12 @@ let package = Package(
                 swiftSettings: glossaSettings),
         .target(name: "GlossaVision", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CPNG", "CZlib"],
                 swiftSettings: glossaSettings),
+        .target(name: "GlossaPrompt", dependencies: ["GlossaTensor", "GlossaLM", "GlossaVision"],
+                resources: [.copy("Templates")], swiftSettings: glossaSettings),
         .executableTarget(
             name: "glossa",
             dependencies: [
-                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSpeech", "GlossaVision", "GlossaSupport",
+                "GlossaTensor", "GlossaNN", "GlossaLM", "GlossaSpeech", "GlossaVision", "GlossaPrompt", "GlossaSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: glossaSettings),
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "GlossaLMTests", dependencies: ["GlossaLM", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaSpeechTests", dependencies: ["GlossaSpeech", "GlossaTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GlossaVisionTests", dependencies: ["GlossaVision", "GlossaTestSupport"]),
+        .testTarget(name: "GlossaPromptTests", dependencies: ["GlossaPrompt", "GlossaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CFFTW", "CPNG", "CSndFile"]),
         .testTarget(name: "GlossaCLITests", dependencies: ["glossa", "GlossaSupport", "GlossaVision", "GlossaTestSupport"]),
     ]
