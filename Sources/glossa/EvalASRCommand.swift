@@ -6,7 +6,7 @@ import GlossaSpeech
 import GlossaSupport
 
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Evaluate models on test sets.", subcommands: [EvalASR.self])
+    static let configuration = CommandConfiguration(abstract: "Evaluate models on test sets.", subcommands: [EvalASR.self, EvalFewShot.self])
 }
 
 struct EvalASR: ParsableCommand {

@@ -16,7 +16,7 @@ struct Glossa: ParsableCommand {
           glossa bench blas --quick --json   a fast run, machine-readable
         """,
         version: GlossaVersion.string,
-        subcommands: [Transcribe.self, TokenizeImage.self, Render.self, Eval.self, LM.self, SPAE.self, Corpus.self, Bench.self])
+        subcommands: [Transcribe.self, TokenizeImage.self, Render.self, Prompt.self, Eval.self, LM.self, SPAE.self, Corpus.self, Bench.self])
 }
 
 struct Bench: ParsableCommand {

@@ -43,6 +43,37 @@ final class ImageCLITests: XCTestCase {
         XCTAssertTrue(text.stdout.hasPrefix("layer 1 (1×1):\n  word"), text.stdout)
     }
 
+    func testPromptPrintsAndAnswersAndRefusesBadInput() throws {
+        let spae = folder + "/spae"
+        let lm = folder + "/lm"
+        try FileManager.default.createDirectory(atPath: lm, withIntermediateDirectories: true)
+        let fixture = repositoryRoot() + "/Tests/GlossaLMTests/Fixtures/llama"
+        for f in ["config.json", "model.safetensors.index.json"] + (1...4).map({ "model-0000\($0)-of-00004.safetensors" }) {
+            try FileManager.default.copyItem(atPath: fixture + "/" + f, toPath: lm + "/" + f)
+        }
+        try writeTinyTokenizer(to: lm + "/tokenizer.json")
+        let image = folder + "/wide.png"
+        let printed = try runGlossa(["prompt", "--support", image + "=boot", "--support", image + "=bag", "--query", image,
+                                     "--spae", spae, "--print-only"])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        XCTAssertTrue(printed.stdout.hasPrefix("Classify each image as boot or bag.\nInput: word"), printed.stdout)
+        let answered = try runGlossa(["prompt", "--support", image + "=boot", "--support", image + "=bag", "--query", image,
+                                      "--spae", spae, "--lm", lm])
+        XCTAssertEqual(answered.status, 0, answered.stderr)
+        XCTAssertTrue(answered.stdout.contains("answer: "), answered.stdout)
+        let cases: [([String], String)] = [
+            (["prompt", "--query", image, "--spae", spae], "the support set is empty"),
+            (["prompt", "--support", folder + "/absent.png=boot", "--query", image, "--spae", spae, "--print-only"], "no such file"),
+            (["prompt", "--support", image + "=boot", "--query", image, "--template", "haiku", "--spae", spae], "unknown template 'haiku'"),
+            (["prompt", "--support", image, "--query", image, "--spae", spae], "is not IMAGE=label"),
+        ]
+        for (args, message) in cases {
+            let r = try runGlossa(args)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+
     func testBadInputsGiveOneClearErrorLine() throws {
         FileManager.default.createFile(atPath: folder + "/broken.png", contents: Data("GIF89a not a png".utf8))
         let cases: [([String], String)] = [

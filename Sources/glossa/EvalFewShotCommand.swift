@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import GlossaLM
+import GlossaPrompt
+import GlossaSupport
+import GlossaTensor
+import GlossaVision
+
+struct EvalFewShot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fewshot",
+        abstract: "N-way K-shot in-context classification of Fashion-MNIST test images by the frozen LM.",
+        discussion: """
+        Episodes are fixed by --seed: N classes, K support images each and one query, all from the \
+        test split. Constrained mode scores each class name as the continuation; open mode needs \
+        the generated answer to equal the class name. Prints accuracy with a 95% Wilson interval, \
+        next to chance and a nearest-neighbour classifier over the same token bags.
+
+        Example:
+          glossa eval fewshot --way 2 --shot 1 --induction --spae runs/spae-v1/model --lm runs/glossa-lm-v1/model
+        """)
+
+    static let labelNames = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+
+    @Option(help: "Classes per episode.") var way = 2
+    @Option(help: "Support images per class.") var shot = 1
+    @Option(help: "Episodes.") var episodes = 1000
+    @Option(help: "Seed fixing the episodes.") var seed: UInt64 = 0
+    @Option(help: "constrained or open.") var mode = "constrained"
+    @Flag(help: "Name the classes first (task induction).") var induction = false
+    @Option(help: "Pyramid layers per image (1–4).") var layers = 1
+    @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v1"
+    @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (2...10).contains(way) else { throw ValidationError("--way must be 2 to 10") }
+        guard shot >= 1, episodes >= 1 else { throw ValidationError("--shot and --episodes must be at least 1") }
+        guard ["constrained", "open"].contains(mode) else { throw ValidationError("--mode must be constrained or open") }
+        guard (1...4).contains(layers) else { throw ValidationError("--layers must be 1 to 4") }
+    }
+
+    struct Report: Codable {
+        let way: Int, shot: Int, episodes: Int, layers: Int, mode: String, template: String, seed: UInt64
+        let accuracy: Double, low: Double, high: Double
+        let nearestNeighbour: Double, chance: Double
+    }
+
+    func run() throws {
+        let template = try PromptTemplate.load(self.template ?? (induction ? "induction" : "frozen"))
+        let (model, _) = try SPAEFile.load(spae)
+        let language = try LanguageModel(folder: lm)
+        let tokenizer = try language.requireTokenizer()
+        let test = try FashionMNIST(folder: data, split: "t10k")
+        let inputs = test.modelInputs()
+        let labels = test.labels.map(Int.init)
+        let byClass = Dictionary(grouping: labels.indices, by: { labels[$0] })
+        var cache: [Int: [[Int32]]] = [:]
+        func codes(_ i: Int) -> [[Int32]] {
+            if let c = cache[i] { return c }
+            let c = model.tokenize(inputs.row(i), layers: layers)
+            cache[i] = c
+            return c
+        }
+        func text(_ i: Int) -> String { FewShot.imageText(codes(i).map { $0.map { model.codebook.words[Int($0)] } }, layers: layers) }
+        var rng = RandomGenerator(seed: seed)
+        var (correct, nearest) = (0, 0)
+        let progress = ProgressReporter("eval fewshot", total: episodes, unit: "episodes")
+        for _ in 0..<episodes {
+            let e = FewShot.episode(labels: labels, byClass: byClass, way: way, shot: shot, rng: &rng)
+            let names = e.classes.map { Self.labelNames[$0] }
+            let prompt = template.render(support: e.support.map { (image: text($0), label: Self.labelNames[labels[$0]]) },
+                                         query: text(e.query), options: names)
+            let truth = Self.labelNames[labels[e.query]]
+            let answer = mode == "constrained"
+                ? FewShot.constrained(prompt: prompt, labels: names, model: language.model, tokenizer: tokenizer, endOfText: language.endOfText).label
+                : try FewShot.open(prompt: prompt, model: language)
+            if answer == truth { correct += 1 }
+            let pick = FewShot.nearestNeighbour(query: codes(e.query).flatMap { $0 }, support: e.support.map { codes($0).flatMap { $0 } })
+            if labels[e.support[pick]] == labels[e.query] { nearest += 1 }
+            progress.advance(status: String(format: "accuracy %.1f%%", 100 * Double(correct) / Double(progress.done + 1)))
+        }
+        progress.finish()
+        let (accuracy, low, high) = FewShot.interval(correct: correct, total: episodes)
+        let report = Report(way: way, shot: shot, episodes: episodes, layers: layers, mode: mode, template: template.name, seed: seed,
+                            accuracy: accuracy, low: low, high: high, nearestNeighbour: Double(nearest) / Double(episodes), chance: 1 / Double(way))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+        } else {
+            print(String(format: "%d-way %d-shot, %d layer%@, %@, template %@, %d episodes (seed %llu): accuracy %.1f%% [%.1f, %.1f]; nearest neighbour %.1f%%; chance %.1f%%",
+                         way, shot, layers, layers == 1 ? "" : "s", mode, template.name, episodes, seed, 100 * accuracy, 100 * low, 100 * high,
+                         100 * report.nearestNeighbour, 100 * report.chance))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import GlossaLM
+import GlossaPrompt
+import GlossaVision
+
+struct Prompt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Few-shot classify an image with the frozen LM, the images written as its words.",
+        discussion: """
+        Each --support image is tokenized by SPAE (its first --layers pyramid layers) and written \
+        into the template with its label; the query follows. Prints the prompt, then the LM's \
+        answer and the probability of every label (scored as the continuation " label"). \
+        --print-only stops after the prompt, for use with any other LLM. Templates: frozen, \
+        induction, options, zero-shot, or a .txt file of your own.
+
+        Example:
+          glossa prompt --support boot.png=boot --support sandal.png=sandal --query shoe.png \\
+            --template induction --layers 2 --spae runs/spae-v1/model --lm runs/glossa-lm-v1/model
+        """)
+
+    @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []
+    @Option(help: ArgumentHelp("The image to classify.", valueName: "image")) var query: String
+    @Option(help: "Template name or .txt file.") var template = "induction"
+    @Option(help: "Pyramid layers per image (1–4).") var layers = 1
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v1"
+    @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
+
+    func validate() throws {
+        guard (1...4).contains(layers) else { throw ValidationError("--layers must be 1 to 4") }
+    }
+
+    func run() throws {
+        guard !support.isEmpty else { throw CLIError("the support set is empty: give at least one --support IMAGE=label") }
+        let pairs = try support.map { item -> (String, String) in
+            guard let eq = item.lastIndex(of: "="), !item[item.index(after: eq)...].isEmpty, eq != item.startIndex else {
+                throw CLIError("--support '\(item)' is not IMAGE=label")
+            }
+            return (String(item[..<eq]), String(item[item.index(after: eq)...]))
+        }
+        let template = try PromptTemplate.load(self.template)
+        guard FileManager.default.fileExists(atPath: spae + "/config.json") else { throw CLIError("no SPAE model at \(spae): pass --spae DIR") }
+        let (model, _) = try SPAEFile.load(spae)
+        func words(_ path: String) throws -> String {
+            let codes = model.tokenize(ImagePreprocessing.modelInput(try PNGFile.read(path), channels: model.config.channels), layers: layers)
+            return FewShot.imageText(codes.map { $0.map { model.codebook.words[Int($0)] } }, layers: layers)
+        }
+        let examples = try pairs.map { (image: try words($0.0), label: $0.1) }
+        var labels: [String] = []
+        for (_, label) in pairs where !labels.contains(label) { labels.append(label) }
+        let text = template.render(support: examples, query: try words(query), options: labels)
+        print(text)
+        if printOnly { return }
+        let language = try LanguageModel(folder: lm)
+        let prediction = FewShot.constrained(prompt: text, labels: labels, model: language.model,
+                                             tokenizer: try language.requireTokenizer(), endOfText: language.endOfText)
+        let total = prediction.scores.values.map { exp($0) }.reduce(0, +)
+        print("\nanswer: \(prediction.label)")
+        for label in labels { print(String(format: "  %@  %.3f", label, exp(prediction.scores[label]!) / total)) }
+    }
+}
