@@ -52,6 +52,8 @@ let package = Package(
 
         .executableTarget(name: "GenerateText", dependencies: ["GlossaLM"], path: "Examples/GenerateText"),
         .executableTarget(name: "TranscribeFile", dependencies: ["GlossaSpeech"], path: "Examples/TranscribeFile"),
+        .executableTarget(name: "ImageToWords", dependencies: ["GlossaVision"], path: "Examples/ImageToWords"),
+        .executableTarget(name: "FewShotClassify", dependencies: ["GlossaLM", "GlossaVision", "GlossaPrompt"], path: "Examples/FewShotClassify"),
 
         .target(name: "GlossaTestSupport", dependencies: ["GlossaTensor", "GlossaNN"], path: "Tests/GlossaTestSupport"),
         .testTarget(name: "GlossaTensorTests", dependencies: ["GlossaTensor", "GlossaTestSupport"],
