@@ -134,20 +134,38 @@ public final class Convolution: Module {
     public func forward(_ x: Tensor) -> Tensor {
         let g = geometry(for: x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "input \(x.shape) is smaller than the kernel")
-        let n = x.shape[0], o = outChannels, pixels = g.outPixels
+        let n = x.shape[0], o = outChannels
         let outShape = isOneDimensional ? [n, o, g.outWidth] : [n, o, g.outHeight, g.outWidth]
         let y = Tensor(uninitialized: outShape)
-        let group = imagesPerGroup(g, images: n), ld = group * pixels
+        // A batch of several images per thread: each thread runs its own im2col → sgemm → copy
+        // pipeline with single-threaded BLAS, so the cores never wait on each other.
+        let threads = Parallel.threadCount
+        if threads > 1 && n >= 2 * threads && !Parallel.isInsideRegion {
+            Parallel.forEachWithSerialBLAS(threads) { t in
+                let lo = n * t / threads, hi = n * (t + 1) / threads
+                self.forwardImages(x, y, g, range: lo..<hi)
+            }
+        } else {
+            forwardImages(x, y, g, range: 0..<n)
+        }
+        saved = (x, g)
+        return y
+    }
+
+    /// Images `range` of x into y, in groups that fit the column buffer.
+    private func forwardImages(_ x: Tensor, _ y: Tensor, _ g: ConvGeometry, range: Range<Int>) {
+        let o = outChannels, pixels = g.outPixels
+        let group = imagesPerGroup(g, images: range.count), ld = group * pixels
         let col = Tensor(uninitialized: [g.patchSize, ld])
         let product = Tensor(uninitialized: [o, ld])
         let inSize = g.channels * g.height * g.width, outSize = o * pixels
-        for start in Swift.stride(from: 0, to: n, by: group) {
-            let count = min(group, n - start)
-            Parallel.forEach(count) { j in g.im2col(x.data + (start + j) * inSize, col.data + j * pixels, ld: ld) }
+        let bias = self.bias?.value
+        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: group) {
+            let count = min(group, range.upperBound - start)
+            for j in 0..<count { g.im2col(x.data + (start + j) * inSize, col.data + j * pixels, ld: ld) }
             BLAS.gemm(m: o, n: count * pixels, k: g.patchSize, a: weight.value.data, lda: g.patchSize,
                       b: col.data, ldb: ld, c: product.data, ldc: ld)
-            let bias = self.bias?.value
-            Parallel.forEach(count) { j in
+            for j in 0..<count {
                 for c in 0..<o {
                     let dst = y.data + (start + j) * outSize + c * pixels, src = product.data + c * ld + j * pixels
                     if let bias {
@@ -159,8 +177,6 @@ public final class Convolution: Module {
                 }
             }
         }
-        saved = (x, g)
-        return y
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }

@@ -123,7 +123,7 @@ struct SPAEEval: ParsableCommand {
         }
         print("Fashion-MNIST test, \(report.images) images")
         for (l, (p, s)) in zip(report.psnr, report.ssim).enumerated() { print(String(format: "  %d layer%@: PSNR %.2f dB, SSIM %.3f", l + 1, l == 0 ? " " : "s", p, s)) }
-        print(String(format: "  layer-1 semantic precision %.1f%%, codebook usage %.1f%%, perplexity %.1f, %.0f images/s (encode + decode, all depths)",
+        print(String(format: "  layer-1 semantic precision %.1f%%, codebook usage %.1f%%, perplexity %.1f, %.0f images/s (encode + decode)",
                      100 * report.semanticPrecision, 100 * report.codebookUsage, report.codebookPerplexity, report.imagesPerSecond))
     }
 }

@@ -4,7 +4,8 @@ import GlossaTensor
 
 /// SPAE's metrics on a labelled set: PSNR and SSIM of the 28×28 content at each depth, the
 /// share of images whose layer-1 word is one of their class's candidate words, codebook usage
-/// and perplexity over all emitted tokens, and encode + decode throughput.
+/// and perplexity over all emitted tokens, and encode + decode throughput (encode, quantize
+/// and decode at full depth, batches of `batch`).
 public struct SPAEEvaluation: Codable {
     public var psnr: [Double] = []
     public var ssim: [Double] = []
@@ -26,10 +27,12 @@ public struct SPAEEvaluation: Codable {
             let count = min(batch, n - start)
             let x = Tensor(uninitialized: [count] + Array(images.shape.dropFirst()))
             x.data.update(from: images.data + start * size, count: count * size)
+            // Throughput is the tokenize + render path: encode, quantize, decode at full depth.
             let t0 = DispatchTime.now().uptimeNanoseconds
             let out = model.quantizer.forward(model.encode(x), codebook: codebook)
-            let decoded = (1...layers).map { model.decode(out.reconstructions[$0 - 1]) }
+            let full = model.decode(out.reconstructions[layers - 1])
             seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let decoded = (1..<layers).map { model.decode(out.reconstructions[$0 - 1]) } + [full]
             for i in 0..<count {
                 if candidates[labels[start + i]][1]?.contains(out.codes[0][i]) == true { hits += 1 }
             }
