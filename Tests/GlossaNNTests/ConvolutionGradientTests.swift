@@ -42,6 +42,18 @@ final class ConvolutionGradientTests: XCTestCase {
         } } }
     }
 
+    /// A batch split across cores (one pipeline per core) equals image-by-image results.
+    func testBatchedForwardMatchesSingleImages() {
+        var rng = RandomGenerator(seed: 44)
+        let conv = Convolution.conv2d(3, 5, kernel: 3, stride: 2, padding: 1, rng: &rng)
+        let x = Tensor.randomNormal([9, 3, 10, 10], rng: &rng)
+        let batched = conv(x)
+        for i in 0..<9 {
+            let single = conv(x.rows(i..<(i + 1)))
+            XCTAssertLessThan(single.maxAbsDifference(batched.rows(i..<(i + 1))), 1e-5)
+        }
+    }
+
     func testUpsampleThenConvDecoderStep() {
         var rng = RandomGenerator(seed: 43)
         let up = UpsampleNearest(factor: 2)
