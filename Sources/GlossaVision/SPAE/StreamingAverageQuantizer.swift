@@ -44,6 +44,14 @@ public final class StreamingAverageQuantizer {
     public static func side(layer l: Int) -> Int { 1 << (l - 1) }
     public static func tokens(layer l: Int) -> Int { side(layer: l) * side(layer: l) }
 
+    /// Index of the smallest value (the nearest code).
+    @inline(__always)
+    static func argmin(_ values: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        for i in 1..<n where values[i] < values[best] { best = i }
+        return best
+    }
+
     /// Token index of latent position p (0..<64) at layer l.
     @inline(__always)
     static func token(of p: Int, layer l: Int) -> Int {
@@ -61,7 +69,7 @@ public final class StreamingAverageQuantizer {
         let sum = Tensor(zeros: z.shape)
         var targets: [Tensor] = [], codes: [[Int32]] = [], reconstructions: [Tensor] = []
         var semanticGrads: [Int: Tensor] = [:]
-        var commit: Double = 0, book: Double = 0, semantic: Double = 0
+        var commit: Double = 0, semantic: Double = 0
         for l in 1...layers {
             let perImage = Self.tokens(layer: l), block = 64 / perImage
             let t = Tensor(zeros: [images * perImage, d])
@@ -77,7 +85,7 @@ public final class StreamingAverageQuantizer {
             for r in 0..<t.rowCount {
                 let row = cross.data + r * k
                 for c in 0..<k { row[c] = codeNorms[c] - 2 * row[c] }  // distance minus ‖t‖²
-                chosen[r] = Int32(Sampler_argmin(row, k))
+                chosen[r] = Int32(Self.argmin(row, k))
                 var diff: Float = 0
                 for j in 0..<d { let v = t.data[r * d + j] - codebook.data[Int(chosen[r]) * d + j]; diff += v * v }
                 commit += Double(diff)
@@ -114,11 +122,11 @@ public final class StreamingAverageQuantizer {
             }
             reconstructions.append(sum * (1 / Float(l)))
         }
+        // The commitment and codebook losses share ‖t − e‖²; they differ in what they train.
         let tokensTotal = Double(targets.reduce(0) { $0 + $1.rowCount })
-        book = commit
         saved = (z, codebook, targets, codes, semanticGrads)
         return Output(codes: codes, reconstructions: reconstructions, commitmentLoss: Float(Double(commitment) * commit / tokensTotal),
-                      codebookLoss: Float(book / tokensTotal), semanticLoss: Float(Double(semanticWeight) * semantic / Double(max(1, images))))
+                      codebookLoss: Float(commit / tokensTotal), semanticLoss: Float(Double(semanticWeight) * semantic / Double(max(1, images))))
     }
 
     /// dL/dz and dL/dcodebook, given dL/dẑ_l for each reconstruction (nil where unused) and
@@ -164,12 +172,4 @@ public final class StreamingAverageQuantizer {
         }
         return (dz, dCodebook)
     }
-}
-
-/// Index of the smallest value.
-@inline(__always)
-func Sampler_argmin(_ values: UnsafePointer<Float>, _ n: Int) -> Int {
-    var best = 0
-    for i in 1..<n where values[i] < values[best] { best = i }
-    return best
 }
