@@ -73,6 +73,15 @@ public struct LayerKVCache {
         return (k, v)
     }
 
+    /// The keys and values attention should read: the new ones alone without a cache (training,
+    /// full-sequence scoring), or the whole cached prefix after appending them (batch 1).
+    static func attendable(keys: Tensor, values: Tensor, cache: inout LayerKVCache?, batch: Int) -> (keys: Tensor, values: Tensor) {
+        guard cache != nil else { return (keys, values) }
+        precondition(batch == 1, "cached attention runs one sequence at a time")
+        cache!.append(keys: keys, values: values)
+        return cache!.contiguous()
+    }
+
     /// Number of pages this cache shares with `other` (for tests of copy-on-write).
     func sharedPages(with other: LayerKVCache) -> Int {
         zip(blocks, other.blocks).filter { $0.0 === $0.1 }.count

@@ -76,12 +76,7 @@ public final class LatentAttention: SelfAttentionLayer {
             }
         }
         savedRows = rows
-        var allKeys = keys, allValues = values
-        if cache != nil {
-            precondition(batch == 1, "cached attention runs one sequence at a time")
-            cache!.append(keys: keys, values: values)
-            (allKeys, allValues) = cache!.contiguous()
-        }
+        let (allKeys, allValues) = LayerKVCache.attendable(keys: keys, values: values, cache: &cache, batch: batch)
         return oProj(core.forward(q: queries, k: allKeys, v: allValues, batch: batch))
     }
 

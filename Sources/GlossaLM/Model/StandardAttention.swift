@@ -37,12 +37,7 @@ public final class StandardAttention: SelfAttentionLayer {
             q = rope.forward(q, positions: positions)
             k = rope.forward(k, positions: positions)
         }
-        var keys = k, values = v
-        if cache != nil {
-            precondition(batch == 1, "cached attention runs one sequence at a time")
-            cache!.append(keys: k, values: v)
-            (keys, values) = cache!.contiguous()
-        }
+        let (keys, values) = LayerKVCache.attendable(keys: k, values: v, cache: &cache, batch: batch)
         return oProj(core.forward(q: q, k: keys, v: values, batch: batch))
     }
 
