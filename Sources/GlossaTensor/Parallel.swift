@@ -9,8 +9,13 @@ import Glibc
 /// (OpenBLAS already runs its own threads), and a parallelFor inside a parallelFor body runs
 /// serially. `BLAS.gemm` checks `Parallel.isInsideRegion` and traps if the rule is broken.
 public enum Parallel {
-    /// Number of worker threads parallelFor uses; defaults to the active processor count.
-    nonisolated(unsafe) public static var threadCount: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    /// Number of worker threads parallelFor uses: $GLOSSA_THREADS, else the online processor
+    /// count. Set it (with OPENBLAS_NUM_THREADS) to 1 to run two jobs side by side on two cores
+    /// without four spinning threads fighting over them.
+    nonisolated(unsafe) public static var threadCount: Int = {
+        if let value = getenv("GLOSSA_THREADS"), let n = Int(String(cString: value)), n > 0 { return n }
+        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }()
 
     /// One pthread key whose value is non-nil on threads currently running a parallelFor body.
     private static let regionKey: pthread_key_t = {

@@ -28,9 +28,8 @@ struct EvalASR: ParsableCommand {
     @Option(help: ArgumentHelp("Whisper model folder.", valueName: "dir")) var model = "models/whisper-base"
     @Option(help: "Language code or auto.") var language = "auto"
     @Option(help: "Beam size; 1 is greedy.") var beam = 5
-    @Option(help: ArgumentHelp("Shallow fusion with this LM folder, or none.", valueName: "dir|none")) var lm = "none"
-    @Option(name: .customLong("lm-weight"), help: "λ: weight of the LM's log-probability for text tokens.") var lmWeight: Float = 0.3
-    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.") var lengthBonus: Float = 0
+    @OptionGroup var fusion: FusionOptions
+    @Option(help: "Score only the first N utterances of the manifest.") var limit: Int?
     @Flag(help: "Print JSON, with every utterance's hypothesis.") var json = false
 
     struct Utterance: Codable { let path: String, reference: String, hypothesis: String, wordErrors: Int, words: Int }
@@ -49,14 +48,14 @@ struct EvalASR: ParsableCommand {
             items.append((parts[0].hasPrefix("/") ? parts[0] : base.appendingPathComponent(parts[0]).path, parts[1]))
         }
         guard !items.isEmpty else { throw CLIError("\(manifest) lists no utterances") }
+        if let limit {
+            guard limit > 0 else { throw CLIError("--limit must be positive") }
+            items = Array(items.prefix(limit))
+        }
         let transcriber = try WhisperTranscriber(folder: model)
         var options = WhisperTranscriber.Options(language: language == "auto" ? nil : language)
         options.beamSize = max(1, beam)
-        if lm != "none" {
-            let language = try LanguageModel(folder: lm)
-            options.fusion = try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
-                                               whisper: transcriber.vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
-        }
+        options.fusion = try fusion.fusion(for: transcriber.vocabulary)
         let progress = ProgressReporter("eval asr", total: items.count, unit: "utterances")
         var results: [Utterance] = []
         var (wordErrors, words, charErrors, chars) = (0, 0, 0, 0)
@@ -80,9 +79,8 @@ struct EvalASR: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(data: try encoder.encode(report), encoding: .utf8)!)
         } else {
-            let fusion = lm == "none" ? "" : String(format: ", fusion λ %.2f β %.2f with %@", lmWeight, lengthBonus, lm)
-            print(String(format: "%d utterances, %.1f s of audio: WER %.2f%%, CER %.2f%%, RTF %.3f (%@%@)",
-                         report.utterances, audioSeconds, 100 * report.wer, 100 * report.cer, report.rtf, model, fusion))
+            print(String(format: "%d utterances, %.1f s of audio: WER %.2f%%, CER %.2f%%, RTF %.3f (%@, %@)",
+                         report.utterances, audioSeconds, 100 * report.wer, 100 * report.cer, report.rtf, model, fusion.summary))
         }
     }
 }

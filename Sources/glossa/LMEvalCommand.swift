@@ -9,7 +9,9 @@ struct LMEval: ParsableCommand {
         abstract: "Perplexity per language on a corpus split.",
         discussion: """
         Scores each language's <data>/<lang>/<split>.tokens (up to --max-tokens of it) in windows \
-        that overlap by half, and prints the perplexity per language.
+        that overlap by half, and prints the perplexity per language. For a mixture-of-experts \
+        model it also prints each MoE layer's max/mean expert load over every token scored \
+        (1.00 is perfect balance; top-k of E experts collapses at E/k).
 
         Example:
           glossa lm eval --model runs/moe/model --data data/corpus --split test
@@ -29,6 +31,8 @@ struct LMEval: ParsableCommand {
         let langs = languages.split(separator: ",").map(String.init)
         let corpus = try TokenCorpus(root: data, split: split, languages: langs)
         let progress = ProgressReporter("eval", total: langs.count, unit: "languages")
+        let moeLayers = lm.model.layers.compactMap { $0.feedForward as? MixtureOfExpertsLayer }
+        moeLayers.forEach { $0.resetLoadCount() }
         var results: [String: ScoreResult] = [:]
         for lang in langs {
             let ids = corpus.windows(of: lang, length: maxTokens, limit: 1).first
@@ -37,10 +41,13 @@ struct LMEval: ParsableCommand {
             progress.advance(status: lang)
         }
         progress.finish()
+        let loadRatios = moeLayers.map(\.cumulativeMaxLoadRatio)
         if json {
+            let report = EvalReport(perplexity: results.mapValues { ["perplexity": $0.perplexity, "tokens": Double($0.tokenCount)] },
+                                    maxLoadRatio: loadRatios)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(data: try encoder.encode(results.mapValues { ["perplexity": $0.perplexity, "tokens": Double($0.tokenCount)] }), encoding: .utf8)!)
+            print(String(data: try encoder.encode(report), encoding: .utf8)!)
             return
         }
         print("lang  tokens   perplexity  (\(split), window \(window))")
@@ -48,5 +55,13 @@ struct LMEval: ParsableCommand {
             let r = results[lang]!
             print(lang.padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: "%6d  %11.2f", r.tokenCount, r.perplexity))
         }
+        if !loadRatios.isEmpty {
+            print("max/mean expert load per MoE layer: " + loadRatios.map { String(format: "%.2f", $0) }.joined(separator: " "))
+        }
     }
+}
+
+private struct EvalReport: Encodable {
+    let perplexity: [String: [String: Double]]
+    let maxLoadRatio: [Float]
 }

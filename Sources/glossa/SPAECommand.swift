@@ -22,8 +22,8 @@ struct SPAETrain: ParsableCommand {
         discussion: """
         The codebook is the --lm model's input embeddings of its --codebook-size most frequent \
         whole-word tokens (counted in --corpus). Writes into --out: checkpoint/ (f32, every \
-        --checkpoint-every steps, atomically) and, at the end, model/ (fp16), a self-contained \
-        SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
+        --checkpoint-every steps, atomically), log.jsonl (one JSON object per step) and, at the \
+        end, model/ (fp16), a self-contained SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
 
         Example:
           glossa spae train --lm runs/glossa-lm-v1/model --out runs/spae-v1 --steps 3000
@@ -83,8 +83,16 @@ struct SPAETrain: ParsableCommand {
             try writer.write(to: checkpoint + "/optimizer.safetensors")
             try AtomicFile.write(Data("\(trainer.step)\n".utf8), to: checkpoint + "/step")
         }
+        // One JSON object per step, appended (a resumed run continues the same log).
+        let logPath = out + "/log.jsonl"
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: logPath) else { throw CLIError("cannot write \(logPath)") }
+        log.seekToEndOfFile()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
         while trainer.step < steps {
             let r = trainer.trainStep()
+            log.write(try encoder.encode(r) + Data("\n".utf8))
             progress.advance(status: String(format: "mse %.4f · commit %.3f · semantic %.3f · %.0f img/s", r.reconstruction, r.commitment, r.semantic, r.imagesPerSecond))
             if trainer.step % checkpointEvery == 0 || trainer.step == steps { try saveCheckpoint() }
         }

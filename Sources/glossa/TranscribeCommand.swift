@@ -32,10 +32,7 @@ struct Transcribe: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: ArgumentHelp("Write <name>.<format> files here instead of printing.", valueName: "dir"))
     var outputDirectory: String?
     @Flag(help: "Translate to English instead of transcribing (multilingual models).") var translate = false
-    @Option(help: ArgumentHelp("Shallow fusion with this LM folder (same vocabulary as the recognizer), or none.", valueName: "dir|none"))
-    var lm = "none"
-    @Option(name: .customLong("lm-weight"), help: "λ: weight of the LM's log-probability for text tokens.") var lmWeight: Float = 0.3
-    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.") var lengthBonus: Float = 0
+    @OptionGroup var fusion: FusionOptions
     @Flag(name: .customLong("no-timestamps"), help: "Decode without timestamp tokens (one segment per window).") var noTimestamps = false
 
     func validate() throws {
@@ -52,11 +49,7 @@ struct Transcribe: ParsableCommand {
         if let code = options.language, transcriber.vocabulary.isMultilingual, transcriber.vocabulary.languageToken(code) == nil {
             throw CLIError("unknown language '\(code)'; the model knows \(transcriber.vocabulary.languages.map(\.code).joined(separator: ", "))")
         }
-        if lm != "none" {
-            let language = try LanguageModel(folder: lm)
-            options.fusion = try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
-                                               whisper: transcriber.vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
-        }
+        options.fusion = try fusion.fusion(for: transcriber.vocabulary)
         if let dir = outputDirectory {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {

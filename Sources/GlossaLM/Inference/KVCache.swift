@@ -56,6 +56,14 @@ public struct LayerKVCache {
         }
     }
 
+    /// Forgets every row from `length` on (a rejected speculative draft). Pages past it are
+    /// dropped; a shared partial page is copied on the next append, as usual.
+    public mutating func truncate(to length: Int) {
+        precondition((0...count).contains(length), "cannot truncate a cache of \(count) rows to \(length)")
+        blocks.removeLast(blocks.count - (length + KVBlock.capacity - 1) / KVBlock.capacity)
+        count = length
+    }
+
     /// All cached keys and values as contiguous [count, width] tensors. With one page these
     /// are views (no copy); otherwise the pages are gathered.
     public func contiguous() -> (keys: Tensor, values: Tensor) {
@@ -95,4 +103,9 @@ public struct DecodingState {
     public var length: Int { caches.first?.count ?? 0 }
 
     init(caches: [LayerKVCache]) { self.caches = caches }
+
+    /// Forgets the tokens from position `length` on, in every layer.
+    public mutating func truncate(to length: Int) {
+        for i in caches.indices { caches[i].truncate(to: length) }
+    }
 }

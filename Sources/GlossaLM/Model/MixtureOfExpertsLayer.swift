@@ -26,6 +26,9 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
     public private(set) var lastWeights: [Float] = []
     /// Tokens routed to each expert in the last forward.
     public private(set) var lastLoad: [Int] = []
+    /// Tokens routed to each expert over every forward since the last `resetLoadCount()`
+    /// (how `glossa lm eval` measures balance over a whole validation set).
+    public private(set) var cumulativeLoad: [Int] = []
     public private(set) var lastAuxiliaryLoss: Float = 0
 
     /// What backward needs from forward.
@@ -66,6 +69,7 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
             outputs[e] = y
         }
         lastLoad = rowsFor.map(\.count)
+        cumulativeLoad = cumulativeLoad.isEmpty ? lastLoad : zip(cumulativeLoad, lastLoad).map { $0 + $1 }
         lastAuxiliaryLoss = auxiliaryLoss(probabilities, rows: rows)
         saved = (x, probabilities, rowsFor, slotsFor, outputs)
         return out
@@ -205,6 +209,14 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
                 }
             }
         }
+    }
+
+    public func resetLoadCount() { cumulativeLoad = [] }
+
+    /// max/mean of `cumulativeLoad` (1 is perfect balance; k·E/k = E is total collapse).
+    public var cumulativeMaxLoadRatio: Float {
+        let mean = Float(cumulativeLoad.reduce(0, +)) / Float(max(1, cumulativeLoad.count))
+        return Float(cumulativeLoad.max() ?? 0) / max(mean, 1e-9)
     }
 
     /// DeepSeek-V3's auxiliary-loss-free balancing: b_e −= γ·sign(load_e − mean load), from the

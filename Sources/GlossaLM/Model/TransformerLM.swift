@@ -11,6 +11,8 @@ public final class TransformerLM: Module {
     public let finalNorm: NormalizationLayer
     /// [vocab, hidden]; the same Parameter as the embedding table when tied.
     public let head: Linear
+    /// The optional multi-token-prediction module (drafts x_{t+2} for self-speculative decoding).
+    public var multiTokenPrediction: MultiTokenPredictionHead?
 
     public init(config: TransformerConfig, embedding: Embedding, positionEmbedding: Embedding?, layers: [DecoderLayer],
                 finalNorm: NormalizationLayer, head: Linear) {
@@ -25,7 +27,7 @@ public final class TransformerLM: Module {
     public var parameters: [Parameter] {
         var ps = embedding.parameters + (positionEmbedding?.parameters ?? []) + layers.flatMap(\.parameters) + finalNorm.parameters
         if head.weight !== embedding.weight { ps += head.parameters }
-        return ps
+        return ps + (multiTokenPrediction?.parameters ?? [])
     }
 
     public var vocabularySize: Int { config.vocabularySize }
@@ -43,6 +45,13 @@ public final class TransformerLM: Module {
     /// Runs `ids` after the tokens already in `state`, extends the state, and returns logits:
     /// [ids.count, vocab] when `allLogits`, else [1, vocab] for the last token only.
     public func forward(_ ids: [Int32], state: inout DecodingState, allLogits: Bool = true) -> Tensor {
+        let x = hiddenStates(ids, state: &state)
+        return head(allLogits ? x : x.rows((x.rowCount - 1)..<x.rowCount))
+    }
+
+    /// The final-norm hidden states [ids.count, hidden] of `ids` after the tokens in `state`
+    /// (extending it): what the head turns into logits, and what multi-token prediction reads.
+    public func hiddenStates(_ ids: [Int32], state: inout DecodingState) -> Tensor {
         precondition(!ids.isEmpty, "forward needs at least one token")
         let start = state.length
         let positions = Array(start..<(start + ids.count))
@@ -53,13 +62,17 @@ public final class TransformerLM: Module {
             x = layer.forward(x, batch: 1, positions: positions, cache: &cache)
             state.caches[i] = cache!
         }
-        let last = allLogits ? x : x.rows((x.rowCount - 1)..<x.rowCount)
-        return head(finalNorm.forward(last))
+        return finalNorm.forward(x)
     }
 
     /// Full-sequence logits for a batch of equal-length sequences, without a cache
     /// (training and scoring path): ids is [batch · length] → [batch · length, vocab].
     public func forward(batch ids: [Int32], batch: Int) -> Tensor {
+        head(hiddenStates(batch: ids, batch: batch))
+    }
+
+    /// Final-norm hidden states [batch · length, hidden] of `forward(batch:batch:)`.
+    public func hiddenStates(batch ids: [Int32], batch: Int) -> Tensor {
         let length = ids.count / batch
         let positions = (0..<batch).flatMap { _ in Array(0..<length) }
         var x = embed(ids, positions: positions)
@@ -67,7 +80,7 @@ public final class TransformerLM: Module {
             var none: LayerKVCache? = nil
             x = layer.forward(x, batch: batch, positions: positions, cache: &none)
         }
-        return head(finalNorm.forward(x))
+        return finalNorm.forward(x)
     }
 
     /// Backward of `forward(batch:batch:)`: accumulates every parameter's gradient from

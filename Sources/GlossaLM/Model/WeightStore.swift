@@ -8,6 +8,15 @@ public final class WeightStore {
     private var files: [String: SafetensorsFile] = [:]
     /// Tensor name → file name.
     private var locations: [String: String] = [:]
+    /// Tensors held in memory (a store built from another model's weights).
+    private var memory: [String: Tensor] = [:]
+
+    /// A store over tensors already in memory, e.g. one layer's weights renamed to build
+    /// another layer from them.
+    public init(tensors: [String: Tensor], name: String) {
+        folder = name
+        memory = tensors
+    }
 
     public init(folder: String) throws {
         self.folder = folder
@@ -32,10 +41,14 @@ public final class WeightStore {
         }
     }
 
-    public func contains(_ name: String) -> Bool { locations[name] != nil }
+    public func contains(_ name: String) -> Bool { locations[name] != nil || memory[name] != nil }
 
     /// The tensor `name` as Float32, checked against `shape`.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        if let held = memory[name] {
+            guard held.shape == shape else { throw ModelError.shapeMismatch(name: name, expected: shape, found: held.shape) }
+            return held
+        }
         guard let fileName = locations[name], let file = files[fileName] else {
             throw ModelError.missingTensor(name: name, searched: folder)
         }

@@ -8,14 +8,17 @@ public enum HuggingFaceExport {
     public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
                              metadata: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let config = try configJSON(model.config, endOfText: endOfText)
+        var config = try configJSON(model.config, endOfText: endOfText)
+        if model.multiTokenPrediction != nil { config["num_nextn_predict_layers"] = 1 }
         try Data((serialize(config, indent: "") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/config.json"), options: .atomic)
         var writer = SafetensorsWriter(metadata: ["format": "pt"].merging(metadata) { $1 })
         for p in model.parameters {
             let keepFP32 = p.name.hasSuffix(".mlp.gate.weight")
             writer.add(p.name, p.value, as: keepFP32 ? .f32 : .f16)
         }
-        for (i, layer) in model.layers.enumerated() {
+        // The MTP block is stored as layer num_hidden_layers, DeepSeek-V3's convention.
+        let blocks = model.layers + (model.multiTokenPrediction.map { [$0.block] } ?? [])
+        for (i, layer) in blocks.enumerated() {
             if let moe = layer.feedForward as? MixtureOfExpertsLayer, let bias = moe.selectionBias {
                 writer.add("model.layers.\(i).mlp.gate.e_score_correction_bias", bias, as: .f32)
             }

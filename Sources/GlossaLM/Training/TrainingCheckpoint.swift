@@ -7,18 +7,32 @@ import GlossaTensor
 /// in the metadata the step and the run's options. Written atomically (temp file + rename).
 public enum TrainingCheckpoint {
     public static func save(to path: String, step: Int, options: TrainingOptions, model: TransformerLM, optimizer: AdamW) throws {
+        try save(to: path, step: step, options: String(data: try JSONEncoder().encode(options), encoding: .utf8)!,
+                 optimizer: optimizer, biases: selectionBiases(model.layers))
+    }
+
+    /// The general form: the optimizer's parameters and moments, named extra tensors that are
+    /// trained outside the optimizer (`bias/<key>`), the step and the options as JSON.
+    public static func save(to path: String, step: Int, options json: String, optimizer: AdamW, biases: [String: Tensor]) throws {
         var writer = SafetensorsWriter()
         writer.metadata["step"] = String(step)
-        writer.metadata["options"] = String(data: try JSONEncoder().encode(options), encoding: .utf8)!
+        writer.metadata["options"] = json
         for (i, p) in optimizer.parameters.enumerated() {
             writer.add("param/" + p.name, p.value)
             writer.add("adam.m/" + p.name, optimizer.firstMoments[i])
             writer.add("adam.v/" + p.name, optimizer.secondMoments[i])
         }
-        for (i, layer) in model.layers.enumerated() {
-            if let bias = (layer.feedForward as? MixtureOfExpertsLayer)?.selectionBias { writer.add("bias/\(i)", bias) }
-        }
+        for (key, bias) in biases { writer.add("bias/\(key)", bias) }
         try writer.write(to: path)
+    }
+
+    /// The MoE correction biases of `layers`, keyed by layer index.
+    static func selectionBiases(_ layers: [DecoderLayer]) -> [String: Tensor] {
+        var biases: [String: Tensor] = [:]
+        for (i, layer) in layers.enumerated() {
+            if let bias = (layer.feedForward as? MixtureOfExpertsLayer)?.selectionBias { biases["\(i)"] = bias }
+        }
+        return biases
     }
 
     /// The options a checkpoint was written with.
@@ -32,6 +46,10 @@ public enum TrainingCheckpoint {
 
     /// Restores parameters, moments and biases in place; returns the step to continue from.
     public static func restore(from path: String, model: TransformerLM, optimizer: AdamW) throws -> Int {
+        try restore(from: path, optimizer: optimizer, biases: selectionBiases(model.layers))
+    }
+
+    public static func restore(from path: String, optimizer: AdamW, biases: [String: Tensor]) throws -> Int {
         let file = try SafetensorsFile(path: path)
         guard let stepText = file.metadata["step"], let step = Int(stepText) else {
             throw ModelError.cannotRead(path: path, reason: "not a Glossa training checkpoint (no step in its metadata)")
@@ -41,11 +59,7 @@ public enum TrainingCheckpoint {
             optimizer.firstMoments[i].assign(try checked(file, "adam.m/" + p.name, p.value.shape))
             optimizer.secondMoments[i].assign(try checked(file, "adam.v/" + p.name, p.value.shape))
         }
-        for (i, layer) in model.layers.enumerated() {
-            if let bias = (layer.feedForward as? MixtureOfExpertsLayer)?.selectionBias {
-                bias.assign(try checked(file, "bias/\(i)", bias.shape))
-            }
-        }
+        for (key, bias) in biases { bias.assign(try checked(file, "bias/\(key)", bias.shape)) }
         optimizer.restore(stepCount: step)
         return step
     }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import GlossaLM
+import GlossaSpeech
+
+/// The shallow-fusion options shared by `glossa transcribe` and `glossa eval asr`.
+/// λ and β defaults were tuned on the synthetic *valid* sets only (docs/asr.md, "Shallow fusion").
+struct FusionOptions: ParsableArguments {
+    static let defaultLM = "assets/lm/glossa-lm-v1"
+    static let defaultWeight: Float = 0.3
+    static let defaultLengthBonus: Float = 0
+
+    @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",
+                               valueName: "dir|default|none"))
+    var lm = "default"
+    @Option(name: .customLong("lm-weight"), help: "λ: weight of the LM's log-probability for text tokens.")
+    var lmWeight: Float = FusionOptions.defaultWeight
+    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.")
+    var lengthBonus: Float = FusionOptions.defaultLengthBonus
+
+    /// The LM folder in use, or nil without fusion (also when λ = 0: the transcript is then
+    /// exactly the unfused one, so loading the LM would only cost time).
+    var folder: String? {
+        if lm == "none" || lmWeight == 0 { return nil }
+        return lm == "default" ? Self.defaultLM : lm
+    }
+
+    /// The default LM shares Whisper's multilingual vocabulary; with an English-only model it
+    /// is skipped with a note, while an explicitly named mismatching LM is an error.
+    func fusion(for vocabulary: WhisperVocabulary) throws -> ShallowFusion? {
+        guard let folder else { return nil }
+        if lm == "default" {
+            guard vocabulary.isMultilingual else {
+                FileHandle.standardError.write(Data("note: no shallow fusion: the default LM's vocabulary is the multilingual one (pass --lm DIR or --lm none)\n".utf8))
+                return nil
+            }
+            guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+                throw CLIError("the default LM \(folder) is not here (run from the repository root, or pass --lm DIR or --lm none)")
+            }
+        }
+        let language = try LanguageModel(folder: folder)
+        return try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
+                                 whisper: vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
+    }
+
+    var summary: String {
+        guard let folder else { return "no fusion" }
+        return "fusion λ \(lmWeight) β \(lengthBonus) with \(folder)"
+    }
+}
