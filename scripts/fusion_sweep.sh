@@ -5,7 +5,7 @@
 # e.g. scripts/fusion_sweep.sh runs/sweep.tsv 40 default "0 0.1 0.2 0.3 0.5" "0"
 set -euo pipefail
 out=$1 limit=$2 lm=$3 lambdas=$4 betas=$5 langs=${6:-"en de es fr it"}
-bin=.build/release/glossa
+bin=${GLOSSA:-.build/release/glossa}
 touch "$out"
 for beta in $betas; do
   for lambda in $lambdas; do

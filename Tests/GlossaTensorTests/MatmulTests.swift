@@ -99,6 +99,19 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(c.array, (0..<37).map { Float(5 * $0 + 2) })
     }
 
+    func testShiftedArgminMatchesAScalarSearch() {
+        var rng = RandomGenerator(seed: 4)
+        for n in [1, 15, 16, 17, 100, 8192] {
+            let cross = (0..<n).map { _ in Float(rng.int(below: 9)) }  // many ties: the first must win
+            let offsets = (0..<n).map { _ in Float(rng.int(below: 5)) }
+            let expected = zip(offsets, cross).map { $0 - 2 * $1 }
+            var row = cross
+            let index = row.withUnsafeMutableBufferPointer { r in offsets.withUnsafeBufferPointer { Vec.shiftedArgmin(r.baseAddress!, offsets: $0.baseAddress!, n) } }
+            XCTAssertEqual(row, expected)
+            XCTAssertEqual(index, expected.firstIndex(of: expected.min()!)!, "n = \(n)")
+        }
+    }
+
     func testViewsShareStorage() {
         let t = Tensor((0..<12).map(Float.init), shape: [3, 4])
         t.row(1).fill(-1)

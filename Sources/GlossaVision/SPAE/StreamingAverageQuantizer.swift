@@ -44,14 +44,6 @@ public final class StreamingAverageQuantizer {
     public static func side(layer l: Int) -> Int { 1 << (l - 1) }
     public static func tokens(layer l: Int) -> Int { side(layer: l) * side(layer: l) }
 
-    /// Index of the smallest value (the nearest code).
-    @inline(__always)
-    static func argmin(_ values: UnsafePointer<Float>, _ n: Int) -> Int {
-        var best = 0
-        for i in 1..<n where values[i] < values[best] { best = i }
-        return best
-    }
-
     /// Token index of latent position p (0..<64) at layer l.
     @inline(__always)
     static func token(of p: Int, layer l: Int) -> Int {
@@ -83,9 +75,7 @@ public final class StreamingAverageQuantizer {
             let cross = matmul(t, codebook, transposeB: true)
             var chosen = [Int32](repeating: 0, count: t.rowCount)
             for r in 0..<t.rowCount {
-                let row = cross.data + r * k
-                for c in 0..<k { row[c] = codeNorms[c] - 2 * row[c] }  // distance minus ‖t‖²
-                chosen[r] = Int32(Self.argmin(row, k))
+                chosen[r] = Int32(codeNorms.withUnsafeBufferPointer { Vec.shiftedArgmin(cross.data + r * k, offsets: $0.baseAddress!, k) })
                 var diff: Float = 0
                 for j in 0..<d { let v = t.data[r * d + j] - codebook.data[Int(chosen[r]) * d + j]; diff += v * v }
                 commit += Double(diff)
