@@ -44,19 +44,21 @@ def main():
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--language", default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-fallback", action="store_true", help="temperature 0 only, as glossa eval asr --no-fallback")
+    parser.add_argument("--limit", type=int, default=None, help="first N utterances, as glossa eval asr --limit")
     args = parser.parse_args()
     model = WhisperModel(args.model, device="cpu", compute_type="float32", cpu_threads=args.threads)
     base = os.path.dirname(os.path.abspath(args.manifest))
     we = wn = ce = cn = 0
     seconds = audio_seconds = 0.0
-    for line in open(args.manifest, encoding="utf-8"):
-        if not line.strip():
-            continue
+    lines = [line for line in open(args.manifest, encoding="utf-8") if line.strip()]
+    for line in lines[:args.limit]:
         path, reference = line.rstrip("\n").split("\t", 1)
         path = path if os.path.isabs(path) else os.path.join(base, path)
         start = time.perf_counter()
         audio = decode_audio(path, sampling_rate=16000)
-        segments, _ = model.transcribe(audio, beam_size=args.beam, language=args.language)
+        segments, _ = model.transcribe(audio, beam_size=args.beam, language=args.language,
+                                       temperature=0.0 if args.no_fallback else [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
         hypothesis = "".join(s.text for s in segments)
         seconds += time.perf_counter() - start
         audio_seconds += len(audio) / 16000

@@ -29,6 +29,8 @@ struct EvalASR: ParsableCommand {
     @Option(help: "Language code or auto.") var language = "auto"
     @Option(help: "Beam size; 1 is greedy.") var beam = 5
     @OptionGroup var fusion: FusionOptions
+    @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (deterministic; what fusion is measured with).")
+    var noFallback = false
     @Option(help: "Score only the first N utterances of the manifest.") var limit: Int?
     @Flag(help: "Print JSON, with every utterance's hypothesis.") var json = false
 
@@ -55,6 +57,7 @@ struct EvalASR: ParsableCommand {
         let transcriber = try WhisperTranscriber(folder: model)
         var options = WhisperTranscriber.Options(language: language == "auto" ? nil : language)
         options.beamSize = max(1, beam)
+        if noFallback { options.temperatures = [0] }
         options.fusion = try fusion.fusion(for: transcriber.vocabulary)
         let progress = ProgressReporter("eval asr", total: items.count, unit: "utterances")
         var results: [Utterance] = []

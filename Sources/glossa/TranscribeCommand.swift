@@ -33,6 +33,8 @@ struct Transcribe: ParsableCommand {
     var outputDirectory: String?
     @Flag(help: "Translate to English instead of transcribing (multilingual models).") var translate = false
     @OptionGroup var fusion: FusionOptions
+    @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (deterministic; what fusion is measured with).")
+    var noFallback = false
     @Flag(name: .customLong("no-timestamps"), help: "Decode without timestamp tokens (one segment per window).") var noTimestamps = false
 
     func validate() throws {
@@ -45,6 +47,7 @@ struct Transcribe: ParsableCommand {
         var options = WhisperTranscriber.Options(language: language == "auto" ? nil : language)
         options.translate = translate
         options.beamSize = beam
+        if noFallback { options.temperatures = [0] }
         options.timestamps = !noTimestamps
         if let code = options.language, transcriber.vocabulary.isMultilingual, transcriber.vocabulary.languageToken(code) == nil {
             throw CLIError("unknown language '\(code)'; the model knows \(transcriber.vocabulary.languages.map(\.code).joined(separator: ", "))")

@@ -213,10 +213,14 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
 
     public func resetLoadCount() { cumulativeLoad = [] }
 
-    /// max/mean of `cumulativeLoad` (1 is perfect balance; k·E/k = E is total collapse).
-    public var cumulativeMaxLoadRatio: Float {
-        let mean = Float(cumulativeLoad.reduce(0, +)) / Float(max(1, cumulativeLoad.count))
-        return Float(cumulativeLoad.max() ?? 0) / max(mean, 1e-9)
+    /// max/mean of `cumulativeLoad` (1 is perfect balance; all top-k of E on k experts is E/k).
+    public var cumulativeMaxLoadRatio: Float { Self.maxLoadRatio(cumulativeLoad) }
+    /// max/mean of `lastLoad`.
+    public var lastMaxLoadRatio: Float { Self.maxLoadRatio(lastLoad) }
+
+    static func maxLoadRatio(_ load: [Int]) -> Float {
+        let mean = Float(load.reduce(0, +)) / Float(max(1, load.count))
+        return Float(load.max() ?? 0) / max(mean, 1e-9)
     }
 
     /// DeepSeek-V3's auxiliary-loss-free balancing: b_e −= γ·sign(load_e − mean load), from the

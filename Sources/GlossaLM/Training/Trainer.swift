@@ -79,10 +79,7 @@ public final class Trainer {
         let norm = clipGradientNorm(optimizer.parameters, maxNorm: options.clipNorm)
         let lr = schedule.learningRate(at: step)
         optimizer.step(learningRate: lr)
-        let ratios = moeLayers.map { moe -> Float in
-            let mean = Float(moe.lastLoad.reduce(0, +)) / Float(max(1, moe.lastLoad.count))
-            return Float(moe.lastLoad.max() ?? 0) / max(mean, 1e-9)
-        }
+        let ratios = moeLayers.map(\.lastMaxLoadRatio)
         if options.biasUpdateRate > 0 { moeLayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) } }
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
