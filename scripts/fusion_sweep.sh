@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # WER against the fusion weight λ (and length bonus β) on the synthetic *valid* sets only:
-# how docs/asr.md's defaults were chosen. Decoding is deterministic (--no-fallback): temperature
-# fallback samples, which would make fused and unfused runs differ by chance. Writes TSV rows: lm lambda beta lang wer cer rtf.
+# how docs/asr.md's defaults were chosen. Default decoding, temperature fallback included (its
+# sampling is seeded, so runs repeat exactly): without it, fused beams fall into repetition loops
+# that the compression-ratio check would have caught. Writes TSV rows: lm lambda beta lang wer cer rtf.
 #   scripts/fusion_sweep.sh OUT.tsv LIMIT LM "LAMBDAS" "BETAS" [LANGS]
 # e.g. scripts/fusion_sweep.sh runs/sweep.tsv 40 default "0 0.1 0.2 0.3 0.5" "0"
 set -euo pipefail
@@ -14,7 +15,7 @@ for beta in $betas; do
       # Resumable: a row already in OUT is not recomputed.
       if grep -q "^$lm	$lambda	$beta	$lang	" "$out"; then continue; fi
       line=$("$bin" eval asr --manifest "data/speech/espeak-$lang/valid.tsv" --language "$lang" --limit "$limit" \
-               --lm "$lm" --lm-weight "$lambda" --length-bonus "$beta" --no-fallback 2>/dev/null)
+               --lm "$lm" --lm-weight "$lambda" --length-bonus "$beta" 2>/dev/null)
       wer=$(sed -E 's/.*WER ([0-9.]+)%.*/\1/' <<<"$line")
       cer=$(sed -E 's/.*CER ([0-9.]+)%.*/\1/' <<<"$line")
       rtf=$(sed -E 's/.*RTF ([0-9.]+).*/\1/' <<<"$line")

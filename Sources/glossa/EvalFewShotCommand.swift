@@ -28,7 +28,7 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "Seed fixing the episodes.") var seed: UInt64 = 0
     @Option(help: "constrained or open.") var mode = "constrained"
     @Flag(help: "Name the classes first (task induction).") var induction = false
-    @Option(help: "Pyramid layers per image (1–4).") var layers = 1
+    @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v1"
@@ -39,7 +39,7 @@ struct EvalFewShot: ParsableCommand {
         guard (2...10).contains(way) else { throw ValidationError("--way must be 2 to 10") }
         guard shot >= 1, episodes >= 1 else { throw ValidationError("--shot and --episodes must be at least 1") }
         guard ["constrained", "open"].contains(mode) else { throw ValidationError("--mode must be constrained or open") }
-        guard (1...4).contains(layers) else { throw ValidationError("--layers must be 1 to 4") }
+        guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw ValidationError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
     }
 
     struct Report: Codable {

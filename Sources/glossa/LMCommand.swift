@@ -9,7 +9,7 @@ struct LM: ParsableCommand {
         model.safetensors.index.json) and, for text, tokenizer.json. Supported architectures: \
         GPT2LMHeadModel, LlamaForCausalLM, MixtralForCausalLM, DeepseekV3ForCausalLM.
         """,
-        subcommands: [LMLogits.self, LMGenerate.self, LMScore.self, LMTrain.self, LMEval.self, LMExport.self, LMMTP.self, LMSpeculate.self, LMBalance.self])
+        subcommands: [LMLogits.self, LMGenerate.self, LMScore.self, LMTrain.self, LMEval.self, LMExport.self, LMMTP.self, LMSpeculate.self])
 }
 
 /// The --model option shared by the lm subcommands.

@@ -22,13 +22,13 @@ struct Prompt: ParsableCommand {
     @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []
     @Option(help: ArgumentHelp("The image to classify.", valueName: "image")) var query: String
     @Option(help: "Template name or .txt file.") var template = "induction"
-    @Option(help: "Pyramid layers per image (1–4).") var layers = 1
+    @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v1"
     @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
 
     func validate() throws {
-        guard (1...4).contains(layers) else { throw ValidationError("--layers must be 1 to 4") }
+        guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw ValidationError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
     }
 
     func run() throws {

@@ -38,6 +38,9 @@ struct SPAETrain: ParsableCommand {
     @Option(help: "Images per step.") var batch = 64
     @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 2e-3
     @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery = 200
+    @Option(help: "Pyramid layers (1×1, 2×2, 4×4, 8×8, then further 8×8 layers; up to 6).") var layers = SPAEModel.Config().layers
+    @Option(name: .customLong("semantic-weight"), help: "Weight of the candidate-word loss on layers 1–2.") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
+    @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
 
     func run() throws {
@@ -55,12 +58,17 @@ struct SPAETrain: ParsableCommand {
             let language = try LanguageModel(folder: lm)
             let tokenizer = try language.requireTokenizer()
             let counts = try? LexicalCodebook.corpusCounts(root: corpus, languages: CorpusBuilder.languages, vocabulary: language.model.vocabularySize)
-            let codebook = LexicalCodebook.build(embedding: language.model.embedding.weight.value, tokenizer: tokenizer, counts: counts, size: codebookSize)
-            model = SPAEModel(config: SPAEModel.Config(), codebook: codebook, seed: 1)
+            let codebook = LexicalCodebook.build(embedding: language.model.embedding.weight.value, tokenizer: tokenizer, counts: counts, size: codebookSize,
+                                                 including: FashionWords.allWords)
+            guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw CLIError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
+            var config = SPAEModel.Config()
+            config.layers = layers
+            model = SPAEModel(config: config, codebook: codebook, seed: 1)
         }
         let candidates = FashionWords.candidates(in: model.codebook)
         var options = SPAETrainer.Options()
         (options.steps, options.batch, options.learningRate) = (steps, batch, learningRate)
+        (options.semanticWeight, options.commitment) = (semanticWeight, commitment)
         let trainer = SPAETrainer(model: model, options: options, images: fashion.modelInputs(), labels: fashion.labels.map(Int.init), candidates: candidates)
         if resume {
             let moments = try SafetensorsFile(path: checkpoint + "/optimizer.safetensors")
@@ -93,7 +101,8 @@ struct SPAETrain: ParsableCommand {
         while trainer.step < steps {
             let r = trainer.trainStep()
             log.write(try encoder.encode(r) + Data("\n".utf8))
-            progress.advance(status: String(format: "mse %.4f · commit %.3f · semantic %.3f · %.0f img/s", r.reconstruction, r.commitment, r.semantic, r.imagesPerSecond))
+            progress.advance(status: String(format: "mse %.4f · commit %.3f · semantic %.3f · %d codes · %.0f img/s",
+                                            r.reconstruction, r.commitment, r.semantic, r.distinctCodes, r.imagesPerSecond))
             if trainer.step % checkpointEvery == 0 || trainer.step == steps { try saveCheckpoint() }
         }
         progress.finish()

@@ -21,7 +21,7 @@ struct TokenizeImage: ParsableCommand {
 
     @Argument(help: ArgumentHelp("PNG images.", valueName: "image")) var images: [String]
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
-    @Option(help: "Pyramid layers to print (1–4).") var layers = 4
+    @Option(help: "Pyramid layers to print (default: all of the model's).") var layers: Int?
     @Flag(help: "Print JSON.") var json = false
     @Option(help: ArgumentHelp("Also write a self-contained HTML page of inputs, reconstructions by depth and word grids.", valueName: "file"))
     var html: String?
@@ -31,7 +31,9 @@ struct TokenizeImage: ParsableCommand {
     struct Document: Codable { let image: String; let layers: [Layer] }
 
     func validate() throws {
-        guard (1...4).contains(layers) else { throw ValidationError("--layers must be 1 to 4") }
+        if let layers, !(1...StreamingAverageQuantizer.maxLayers).contains(layers) {
+            throw ValidationError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)")
+        }
     }
 
     func run() throws {
@@ -39,6 +41,7 @@ struct TokenizeImage: ParsableCommand {
             throw CLIError("no SPAE model at \(spae): train one with `glossa spae train` or pass --spae DIR")
         }
         let (model, _) = try SPAEFile.load(spae)
+        if let layers, layers > model.config.layers { throw CLIError("--layers \(layers): the model at \(spae) has \(model.config.layers) layers") }
         var documents: [Document] = []
         var entries: [TokenReport.Entry] = []
         for path in images {
@@ -46,7 +49,7 @@ struct TokenizeImage: ParsableCommand {
             let codes = model.tokenize(input, layers: layers)
             entries.append(TokenReport.Entry(name: path, input: input, codes: codes))
             let layerDocs = codes.enumerated().map { l, layer -> Layer in
-                let side = 1 << l
+                let side = StreamingAverageQuantizer.side(layer: l + 1)
                 return Layer(layer: l + 1, grid: side, tokens: layer.enumerated().map { b, k in
                     Token(id: model.codebook.tokenIDs[Int(k)], word: model.codebook.words[Int(k)], row: b / side, col: b % side)
                 })
@@ -85,7 +88,7 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render words from `glossa tokenize --json` back into an image.",
         discussion: """
-        Uses as many pyramid layers as the JSON holds (1–4). Writes a 28×28 PNG (the content \
+        Uses as many pyramid layers as the JSON holds. Writes a 28×28 PNG (the content \
         area), atomically.
 
         Example:
@@ -105,8 +108,11 @@ struct Render: ParsableCommand {
         let (model, _) = try SPAEFile.load(spae)
         let rowOf = Dictionary(uniqueKeysWithValues: model.codebook.tokenIDs.enumerated().map { ($1, Int32($0)) })
         var codes: [[Int32]] = []
+        guard document.layers.count <= model.config.layers else {
+            throw CLIError("\(tokens) holds \(document.layers.count) layers; the model at \(spae) has \(model.config.layers)")
+        }
         for (l, layer) in document.layers.enumerated() {
-            let side = 1 << l
+            let side = StreamingAverageQuantizer.side(layer: l + 1)
             guard layer.tokens.count == side * side else { throw CLIError("layer \(l + 1) needs \(side * side) tokens, found \(layer.tokens.count)") }
             var row = [Int32](repeating: 0, count: side * side)
             for t in layer.tokens {

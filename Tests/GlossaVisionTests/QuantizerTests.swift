@@ -30,7 +30,6 @@ final class QuantizerTests: XCTestCase {
         let (z, codebook) = data(images: 2, d: 3, k: 24, seed: 2)
         let q = StreamingAverageQuantizer(layers: 3)
         q.commitment = 0.7
-        q.temperature = 2
         let candidates: [[Int: [Int32]]] = [[1: [3, 5], 2: [3, 5, 7]], [1: [10], 2: [10, 11]]]
         let out = q.forward(z, codebook: codebook, candidates: candidates)
         let (dz, _) = q.backward([nil, nil, nil])
@@ -42,16 +41,19 @@ final class QuantizerTests: XCTestCase {
         XCTAssertTrue(report.passed, report.description)
     }
 
-    func testCodebookGradientOfCodebookAndSemanticLosses() {
+    /// The codebook (its map) learns from the codebook loss only; the semantic loss moves the
+    /// targets, never the codebook (stop-gradient), so it cannot reshape the whole codebook.
+    func testCodebookGradientIsTheCodebookLossAlone() {
         let (z, codebook) = data(images: 2, d: 3, k: 16, seed: 3)
         let q = StreamingAverageQuantizer(layers: 1)
         let candidates: [[Int: [Int32]]] = [[1: [2, 4]], [1: [9]]]
         let out = q.forward(z, codebook: codebook, candidates: candidates)
+        XCTAssertGreaterThan(out.semanticLoss, 0)
         let (_, dCodebook) = q.backward([nil])
         let report = GradientCheck.check([.init("codebook", value: codebook, gradient: dCodebook)], eps: 1e-3, atol: 1e-3, rtol: 2e-2) {
             let o = q.forward(z, codebook: codebook, candidates: candidates)
             XCTAssertEqual(o.codes, out.codes)
-            return Double(o.codebookLoss + o.semanticLoss)
+            return Double(o.codebookLoss)
         }
         XCTAssertTrue(report.passed, report.description)
     }

@@ -62,7 +62,7 @@ final class SPAETests: XCTestCase {
         XCTAssertLessThan(last.reconstruction, first.reconstruction * 0.5, "reconstruction should improve: \(first) → \(last)")
 
         let report = SPAEEvaluation.run(model: model, images: images, labels: labels, candidates: candidates, batch: 32)
-        XCTAssertEqual(report.psnr.count, 4)
+        XCTAssertEqual(report.psnr.count, 5)
         XCTAssertEqual(report.images, 64)
         XCTAssertGreaterThan(report.codebookUsage, 0)
 
@@ -73,7 +73,7 @@ final class SPAETests: XCTestCase {
         XCTAssertEqual(lm, "test")
         let input = images.row(0)
         let codes = model.tokenize(input)
-        XCTAssertEqual(codes.map(\.count), [1, 4, 16, 64])
+        XCTAssertEqual(codes.map(\.count), [1, 4, 16, 64, 64])
         XCTAssertEqual(loaded.tokenize(input), codes, "fp16 weights keep the same tokens on this image")
         let rendered = loaded.render(codes)
         XCTAssertEqual(rendered.shape, [1, 32, 32])

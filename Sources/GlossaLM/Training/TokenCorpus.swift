@@ -42,11 +42,6 @@ public final class TokenCorpus {
         return out
     }
 
-    /// `length` tokens of one language from `start`.
-    public func window(of lang: String, start: Int, length: Int) -> [Int32] {
-        tokens[languages.firstIndex(of: lang)!][start..<(start + length)].map { Int32($0) }
-    }
-
     /// Consecutive, non-overlapping windows of `length` + 1 tokens of one language (evaluation).
     public func windows(of lang: String, length: Int, limit: Int) -> [[Int32]] {
         let t = tokens[languages.firstIndex(of: lang)!]

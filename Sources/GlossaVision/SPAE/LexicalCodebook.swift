@@ -40,9 +40,11 @@ public struct LexicalCodebook {
     }
 
     /// `counts[id]`: occurrences of each id in the LM's training tokens (nil: prefer lower ids,
-    /// which byte-level BPE merged earlier, i.e. more frequent pairs).
+    /// which byte-level BPE merged earlier, i.e. more frequent pairs). Lexical tokens among
+    /// `including` are always kept (on top of `size`): the label words the semantic loss needs
+    /// may be rare in the LM's corpus (" sneakers" occurs twice in 12M tokens of help text).
     public static func build(embedding: Tensor, tokenizer: ByteLevelBPETokenizer, counts: [Int]?, size: Int,
-                             minLetters: Int = 2) -> LexicalCodebook {
+                             including: [String] = [], minLetters: Int = 2) -> LexicalCodebook {
         let vocabulary = embedding.rowCount
         var lexical: [(id: Int32, word: String, count: Int)] = []
         for id in 0..<Int32(min(vocabulary, tokenizer.vocabularySize)) where !tokenizer.specialTokenIDs.contains(id) {
@@ -51,7 +53,8 @@ public struct LexicalCodebook {
             }
         }
         lexical.sort { $0.count != $1.count ? $0.count > $1.count : $0.id < $1.id }
-        let kept = Array(lexical.prefix(size)).sorted { $0.id < $1.id }
+        let required = Set(including)
+        let kept = (Array(lexical.prefix(size)) + lexical.dropFirst(size).filter { required.contains($0.word) }).sorted { $0.id < $1.id }
         let rows = Tensor(uninitialized: [kept.count, embedding.lastDim])
         for (i, entry) in kept.enumerated() { rows.row(i).assign(embedding.row(Int(entry.id))) }
         return LexicalCodebook(tokenIDs: kept.map(\.id), words: kept.map(\.word), embeddings: rows)

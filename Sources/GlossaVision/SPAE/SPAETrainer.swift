@@ -24,6 +24,8 @@ public final class SPAETrainer {
         public let reconstruction: Float
         public let commitment: Float
         public let semantic: Float
+        /// Distinct codes among the batch's tokens (all layers): low values mean collapse.
+        public let distinctCodes: Int
         public let imagesPerSecond: Double
     }
 
@@ -83,6 +85,7 @@ public final class SPAETrainer {
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepRecord(step: step, reconstruction: reconstruction, commitment: out.commitmentLoss, semantic: out.semanticLoss,
+                          distinctCodes: Set(out.codes.joined()).count,
                           imagesPerSecond: Double(b) / seconds)
     }
 }

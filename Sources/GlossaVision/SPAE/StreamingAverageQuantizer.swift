@@ -15,14 +15,14 @@ import GlossaTensor
 /// Backward: straight-through (dL/dz += dL/dẑ_l), plus, per layer, the commitment loss
 /// β·‖t_l − sg(e_k)‖², the codebook loss ‖sg(t_l) − e_k‖² (trains the map that produces the
 /// codebook; the LM's embeddings themselves stay frozen) and, on semantic layers, the
-/// candidate-word loss −log Σ_{c∈candidates} softmax(−‖t_l − e‖²/τ)_c. As z_l = l·z − Σ sg(e),
+/// candidate-word loss ‖t_l − sg(e_c*)‖² with c* the nearest of the label's candidate words,
+/// which moves the targets only. As z_l = l·z − Σ sg(e),
 /// a target's gradient reaches z multiplied by l.
 public final class StreamingAverageQuantizer {
     public static let gridSide = 8
     public let layers: Int
     public var commitment: Float = 0.25
     public var semanticWeight: Float = 1
-    public var temperature: Float = 1
 
     public struct Output {
         /// codes[l][n · tokens_l + b]: codebook row chosen for token b of image n at layer l+1.
@@ -34,14 +34,17 @@ public final class StreamingAverageQuantizer {
         public let semanticLoss: Float
     }
 
-    private var saved: (z: Tensor, codebook: Tensor, targets: [Tensor], codes: [[Int32]], semantic: [Int: Tensor])?
+    private var saved: (z: Tensor, codebook: Tensor, targets: [Tensor], codes: [[Int32]], semantic: [Int: [Int32]])?
 
     public init(layers: Int = 4) {
-        precondition((1...4).contains(layers), "the 8×8 pyramid has 1 to 4 layers")
+        precondition((1...Self.maxLayers).contains(layers), "the 8×8 pyramid has 1 to \(Self.maxLayers) layers")
         self.layers = layers
     }
 
-    public static func side(layer l: Int) -> Int { 1 << (l - 1) }
+    /// Layers 1–4 are the 1×1, 2×2, 4×4 and 8×8 grids; layers 5 and 6 are further 8×8 layers,
+    /// as SPAE's finer layers repeat the full resolution, each refining the running average.
+    public static let maxLayers = 6
+    public static func side(layer l: Int) -> Int { min(gridSide, 1 << (l - 1)) }
     public static func tokens(layer l: Int) -> Int { side(layer: l) * side(layer: l) }
 
     /// Token index of latent position p (0..<64) at layer l.
@@ -60,7 +63,7 @@ public final class StreamingAverageQuantizer {
         var residual = z.copy()
         let sum = Tensor(zeros: z.shape)
         var targets: [Tensor] = [], codes: [[Int32]] = [], reconstructions: [Tensor] = []
-        var semanticGrads: [Int: Tensor] = [:]
+        var semanticTargets: [Int: [Int32]] = [:]
         var commit: Double = 0, semantic: Double = 0
         for l in 1...layers {
             let perImage = Self.tokens(layer: l), block = 64 / perImage
@@ -81,23 +84,19 @@ public final class StreamingAverageQuantizer {
                 commit += Double(diff)
             }
             if let candidates, l <= 2 {
-                let grad = Tensor(zeros: [t.rowCount, k])
+                // Pull each target onto its nearest candidate word: ‖t − sg(e_c*)‖², c* the
+                // closest of the label's words (cross holds ‖e‖² − 2 t·e, so the argmin is over it).
+                var nearest = [Int32](repeating: -1, count: t.rowCount)
                 for n in 0..<images {
                     guard let words = candidates[n][l], !words.isEmpty else { continue }
                     for b in 0..<perImage {
                         let r = n * perImage + b
-                        let tn = Vec.dot(t.data + r * d, t.data + r * d, d)
-                        // logits = −‖t − e‖²/τ
-                        let logits = (0..<k).map { -(cross.data[r * k + $0] + tn) / temperature }
-                        let all = logits.withUnsafeBufferPointer { RowMath.logsumexpRow($0.baseAddress!, k) }
-                        let cand = words.map { logits[Int($0)] }
-                        let inside = cand.withUnsafeBufferPointer { RowMath.logsumexpRow($0.baseAddress!, cand.count) }
-                        semantic += Double(all - inside)
-                        for c in 0..<k { grad.data[r * k + c] = Foundation.exp(logits[c] - all) }
-                        for w in words { grad.data[r * k + Int(w)] -= Foundation.exp(logits[Int(w)] - inside) }
+                        let c = words.min { cross.data[r * k + Int($0)] < cross.data[r * k + Int($1)] }!
+                        nearest[r] = c
+                        for j in 0..<d { let v = t.data[r * d + j] - codebook.data[Int(c) * d + j]; semantic += Double(v * v) }
                     }
                 }
-                semanticGrads[l] = grad
+                semanticTargets[l] = nearest
             }
             targets.append(t)
             codes.append(chosen)
@@ -114,7 +113,7 @@ public final class StreamingAverageQuantizer {
         }
         // The commitment and codebook losses share ‖t − e‖²; they differ in what they train.
         let tokensTotal = Double(targets.reduce(0) { $0 + $1.rowCount })
-        saved = (z, codebook, targets, codes, semanticGrads)
+        saved = (z, codebook, targets, codes, semanticTargets)
         return Output(codes: codes, reconstructions: reconstructions, commitmentLoss: Float(Double(commitment) * commit / tokensTotal),
                       codebookLoss: Float(commit / tokensTotal), semanticLoss: Float(Double(semanticWeight) * semantic / Double(max(1, images))))
     }
@@ -122,7 +121,7 @@ public final class StreamingAverageQuantizer {
     /// dL/dz and dL/dcodebook, given dL/dẑ_l for each reconstruction (nil where unused) and
     /// the internal losses with the weights used in forward.
     public func backward(_ dReconstructions: [Tensor?]) -> (z: Tensor, codebook: Tensor) {
-        guard let (z, codebook, targets, codes, semanticGrads) = saved else { preconditionFailure("SAQ backward before forward") }
+        guard let (z, codebook, targets, codes, semanticTargets) = saved else { preconditionFailure("SAQ backward before forward") }
         let d = z.lastDim, images = z.rowCount / 64, k = codebook.rowCount
         let dz = Tensor(zeros: z.shape), dCodebook = Tensor(zeros: codebook.shape)
         for case let g? in dReconstructions { dz.add(g) }  // straight-through
@@ -138,19 +137,14 @@ public final class StreamingAverageQuantizer {
                     dCodebook.data[Int(codes[l - 1][r]) * d + j] -= 2 * diff / tokensTotal
                 }
             }
-            if let g = semanticGrads[l] {
-                // dloss/dlogit_c = p_c − q_c; logit_c = −‖t − e_c‖²/τ.
-                let scale = semanticWeight / Float(images)
-                for r in 0..<t.rowCount {
-                    let gr = g.data + r * k
-                    for c in 0..<k where gr[c] != 0 {
-                        let w = gr[c] * scale * 2 / temperature
-                        for j in 0..<d {
-                            let diff = t.data[r * d + j] - codebook.data[c * d + j]
-                            dt.data[r * d + j] -= w * diff
-                            dCodebook.data[c * d + j] += w * diff
-                        }
-                    }
+            if let nearest = semanticTargets[l] {
+                // Only the targets move (the word stays put): a softmax over the whole codebook
+                // instead, pushing every other word away from the top-layer targets, dominated the
+                // reconstruction and collapsed usage from ~1,250 to ~60 distinct codes per batch.
+                let scale = 2 * semanticWeight / Float(images)
+                for r in 0..<t.rowCount where nearest[r] >= 0 {
+                    let e = codebook.data + Int(nearest[r]) * d
+                    for j in 0..<d { dt.data[r * d + j] += scale * (t.data[r * d + j] - e[j]) }
                 }
             }
             // t_l = mean over the block of z_l, and z_l = l·z − Σ sg(e): each position gets l/block.

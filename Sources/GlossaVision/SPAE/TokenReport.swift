@@ -25,7 +25,7 @@ public enum TokenReport {
             }
             var grids = ""
             for (l, layer) in entry.codes.enumerated() {
-                let side = 1 << l
+                let side = StreamingAverageQuantizer.side(layer: l + 1)
                 var rows = ""
                 for r in 0..<side {
                     rows += "<tr>" + (0..<side).map { c in "<td>\(escape(model.codebook.words[Int(layer[r * side + c])]))</td>" }.joined() + "</tr>"
