@@ -63,6 +63,8 @@ struct SPAETrain: ParsableCommand {
             guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw CLIError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
             var config = SPAEModel.Config()
             config.layers = layers
+            // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
+            config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).flatMap { $0[1] ?? [] })).sorted()
             model = SPAEModel(config: config, codebook: codebook, seed: 1)
         }
         let candidates = FashionWords.candidates(in: model.codebook)

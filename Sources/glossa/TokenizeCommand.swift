@@ -10,7 +10,7 @@ struct TokenizeImage: ParsableCommand {
         discussion: """
         Any PNG (gray, RGB, RGBA, palette; 8 or 16 bit; any size) is converted to the model's \
         channels, scaled so its longer side is 28 pixels and centred on a 32×32 black canvas. \
-        Prints the words of each pyramid layer (1, 4, 16, 64 tokens); --json gives ids, words \
+        Prints the words of each pyramid layer (1, 4, 16, 64, then 64 tokens per further layer); --json gives ids, words \
         and grid positions, ready for `glossa render`.
 
         Examples:

@@ -49,10 +49,10 @@ final class SPAETests: XCTestCase {
         let words = (0..<40).map { "w\($0)" }
         let codebook = LexicalCodebook(tokenIDs: (0..<40).map(Int32.init), words: words, embeddings: .randomNormal([40, 12], rng: &rng))
         var config = SPAEModel.Config()
-        (config.latentDim, config.width) = (8, 8)
+        (config.latentDim, config.width, config.layerOneRows) = (8, 8, [0, 1, 5, 6, 9])
         let model = SPAEModel(config: config, codebook: codebook, seed: 3)
         let (images, labels) = tinySet(count: 64, seed: 4)
-        let candidates: [[Int: [Int32]]] = [[1: [0, 1], 2: [0, 1, 2]], [1: [5, 6], 2: [5, 6, 7]]]
+        let candidates: [[Int: [Int32]]] = [[1: [0, 1]], [1: [5, 6]]]
         var options = SPAETrainer.Options()
         (options.steps, options.batch, options.learningRate, options.warmupSteps) = (60, 16, 5e-3, 5)
         let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, candidates: candidates)
@@ -74,6 +74,8 @@ final class SPAETests: XCTestCase {
         let input = images.row(0)
         let codes = model.tokenize(input)
         XCTAssertEqual(codes.map(\.count), [1, 4, 16, 64, 64])
+        XCTAssertTrue([0, 1, 5, 6, 9].contains(codes[0][0]), "layer 1 speaks only concept words")
+        XCTAssertEqual(loaded.config.layerOneRows, [0, 1, 5, 6, 9])
         XCTAssertEqual(loaded.tokenize(input), codes, "fp16 weights keep the same tokens on this image")
         let rendered = loaded.render(codes)
         XCTAssertEqual(rendered.shape, [1, 32, 32])

@@ -1,6 +1,5 @@
 /// Words for Fashion-MNIST's classes, and the candidate codebook rows the semantic loss pulls
-/// each class toward: layer 1 (one token per image) gets the class words and their closest LM
-/// neighbours; layer 2 (four tokens) a looser set.
+/// each class's layer-1 token toward.
 public enum FashionWords {
     /// Single whole-word tokens of Whisper's vocabulary only ("sandal", "trousers" and
     /// "pullover" split into pieces, so their classes use other words).
@@ -14,12 +13,9 @@ public enum FashionWords {
     /// Every class word, for `LexicalCodebook.build(including:)`.
     public static var allWords: [String] { Array(Set(classWords.joined())).sorted() }
 
-    /// candidates[class][layer] (layers 1 and 2).
+    /// candidates[class][1]: the class words and their closest LM neighbours, the words layer 1
+    /// (one token per image, restricted to the union of these sets) is trained toward.
     public static func candidates(in codebook: LexicalCodebook) -> [[Int: [Int32]]] {
-        classWords.map { words in
-            let anchors = codebook.rows(for: words)
-            return [1: codebook.neighbours(of: anchors, limit: 8, threshold: 0.6),
-                    2: codebook.neighbours(of: anchors, limit: 32, threshold: 0.4)]
-        }
+        classWords.map { words in [1: codebook.neighbours(of: codebook.rows(for: words), limit: 8, threshold: 0.6)] }
     }
 }

@@ -17,6 +17,9 @@ public final class SPAEModel: Module {
         /// 1×1, 2×2, 4×4, 8×8 and one more 8×8 layer: the fifth adds a second code at every
         /// position, which the reconstruction needs (4 layers stayed near 16 dB in early runs).
         public var layers = 5
+        /// Codebook rows layer 1 may choose from (nil: all): the concept words, so that the one
+        /// token that summarises an image is a word about what it shows.
+        public var layerOneRows: [Int32]?
         public init() {}
     }
 
@@ -50,6 +53,7 @@ public final class SPAEModel: Module {
         decoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         codebookMap = Linear(codebook.embeddings.lastDim, d, bias: false, name: "codebook_map", rng: &rng)
         quantizer = StreamingAverageQuantizer(layers: config.layers)
+        if let rows = config.layerOneRows { quantizer.allowedRows[1] = rows }
     }
 
     public var parameters: [Parameter] {

@@ -15,7 +15,7 @@ public final class SPAETrainer {
         public var warmupSteps = 100
         public var seed: UInt64 = 1
         public var commitment: Float = 0.25
-        public var semanticWeight: Float = 0.5
+        public var semanticWeight: Float = 0.1
         public init() {}
     }
 

@@ -14,15 +14,17 @@ import GlossaTensor
 ///
 /// Backward: straight-through (dL/dz += dL/dẑ_l), plus, per layer, the commitment loss
 /// β·‖t_l − sg(e_k)‖², the codebook loss ‖sg(t_l) − e_k‖² (trains the map that produces the
-/// codebook; the LM's embeddings themselves stay frozen) and, on semantic layers, the
-/// candidate-word loss ‖t_l − sg(e_c*)‖² with c* the nearest of the label's candidate words,
-/// which moves the targets only. As z_l = l·z − Σ sg(e),
+/// codebook; the LM's embeddings themselves stay frozen) and, on semantic layers (those with
+/// `allowedRows`), the label-word loss −log Σ_{c∈candidates} softmax_a(−‖t_l − sg(e_a)‖²)_c
+/// over the allowed words a, which moves the targets only. As z_l = l·z − Σ sg(e),
 /// a target's gradient reaches z multiplied by l.
 public final class StreamingAverageQuantizer {
     public static let gridSide = 8
     public let layers: Int
     public var commitment: Float = 0.25
     public var semanticWeight: Float = 1
+    /// Per layer, the codebook rows it may choose from (absent: all rows).
+    public var allowedRows: [Int: [Int32]] = [:]
 
     public struct Output {
         /// codes[l][n · tokens_l + b]: codebook row chosen for token b of image n at layer l+1.
@@ -34,7 +36,7 @@ public final class StreamingAverageQuantizer {
         public let semanticLoss: Float
     }
 
-    private var saved: (z: Tensor, codebook: Tensor, targets: [Tensor], codes: [[Int32]], semantic: [Int: [Int32]])?
+    private var saved: (z: Tensor, codebook: Tensor, targets: [Tensor], codes: [[Int32]], semantic: [Int: Tensor])?
 
     public init(layers: Int = 4) {
         precondition((1...Self.maxLayers).contains(layers), "the 8×8 pyramid has 1 to \(Self.maxLayers) layers")
@@ -63,7 +65,7 @@ public final class StreamingAverageQuantizer {
         var residual = z.copy()
         let sum = Tensor(zeros: z.shape)
         var targets: [Tensor] = [], codes: [[Int32]] = [], reconstructions: [Tensor] = []
-        var semanticTargets: [Int: [Int32]] = [:]
+        var semanticGrads: [Int: Tensor] = [:]
         var commit: Double = 0, semantic: Double = 0
         for l in 1...layers {
             let perImage = Self.tokens(layer: l), block = 64 / perImage
@@ -79,24 +81,40 @@ public final class StreamingAverageQuantizer {
             var chosen = [Int32](repeating: 0, count: t.rowCount)
             for r in 0..<t.rowCount {
                 chosen[r] = Int32(codeNorms.withUnsafeBufferPointer { Vec.shiftedArgmin(cross.data + r * k, offsets: $0.baseAddress!, k) })
+                if let allowed = allowedRows[l] {
+                    chosen[r] = allowed.min { cross.data[r * k + Int($0)] < cross.data[r * k + Int($1)] }!
+                }
                 var diff: Float = 0
                 for j in 0..<d { let v = t.data[r * d + j] - codebook.data[Int(chosen[r]) * d + j]; diff += v * v }
                 commit += Double(diff)
             }
-            if let candidates, l <= 2 {
-                // Pull each target onto its nearest candidate word: ‖t − sg(e_c*)‖², c* the
-                // closest of the label's words (cross holds ‖e‖² − 2 t·e, so the argmin is over it).
-                var nearest = [Int32](repeating: -1, count: t.rowCount)
+            if let candidates, let allowed = allowedRows[l] {
+                // Semantic layers choose among the allowed (concept) words only; the loss is the
+                // cross-entropy of the label's words under softmax(−‖t − sg(e)‖²) over them.
+                // Its gradient fades once the right word is clearly nearest, so it does not fight
+                // the reconstruction. (Earlier forms failed: a softmax over all 8,220 rows with
+                // the codebook in the gradient collapsed usage to ~60 codes per batch; an L2 pull
+                // onto the nearest label word chased words the codebook map kept moving.)
+                let grads = Tensor(zeros: [t.rowCount, allowed.count])
                 for n in 0..<images {
                     guard let words = candidates[n][l], !words.isEmpty else { continue }
+                    let inside = Set(words)
                     for b in 0..<perImage {
                         let r = n * perImage + b
-                        let c = words.min { cross.data[r * k + Int($0)] < cross.data[r * k + Int($1)] }!
-                        nearest[r] = c
-                        for j in 0..<d { let v = t.data[r * d + j] - codebook.data[Int(c) * d + j]; semantic += Double(v * v) }
+                        let tn = Vec.dot(t.data + r * d, t.data + r * d, d)
+                        let logits = allowed.map { -(cross.data[r * k + Int($0)] + tn) }
+                        let all = logits.withUnsafeBufferPointer { RowMath.logsumexpRow($0.baseAddress!, logits.count) }
+                        let wanted = allowed.indices.filter { inside.contains(allowed[$0]) }.map { logits[$0] }
+                        let label = wanted.withUnsafeBufferPointer { RowMath.logsumexpRow($0.baseAddress!, wanted.count) }
+                        semantic += Double(all - label)
+                        // dL/dlogit_a = p_a − q_a
+                        for (a, row) in allowed.enumerated() {
+                            grads.data[r * allowed.count + a] = Foundation.exp(logits[a] - all)
+                                - (inside.contains(row) ? Foundation.exp(logits[a] - label) : 0)
+                        }
                     }
                 }
-                semanticTargets[l] = nearest
+                semanticGrads[l] = grads
             }
             targets.append(t)
             codes.append(chosen)
@@ -113,7 +131,7 @@ public final class StreamingAverageQuantizer {
         }
         // The commitment and codebook losses share ‖t − e‖²; they differ in what they train.
         let tokensTotal = Double(targets.reduce(0) { $0 + $1.rowCount })
-        saved = (z, codebook, targets, codes, semanticTargets)
+        saved = (z, codebook, targets, codes, semanticGrads)
         return Output(codes: codes, reconstructions: reconstructions, commitmentLoss: Float(Double(commitment) * commit / tokensTotal),
                       codebookLoss: Float(commit / tokensTotal), semanticLoss: Float(Double(semanticWeight) * semantic / Double(max(1, images))))
     }
@@ -121,7 +139,7 @@ public final class StreamingAverageQuantizer {
     /// dL/dz and dL/dcodebook, given dL/dẑ_l for each reconstruction (nil where unused) and
     /// the internal losses with the weights used in forward.
     public func backward(_ dReconstructions: [Tensor?]) -> (z: Tensor, codebook: Tensor) {
-        guard let (z, codebook, targets, codes, semanticTargets) = saved else { preconditionFailure("SAQ backward before forward") }
+        guard let (z, codebook, targets, codes, semanticGrads) = saved else { preconditionFailure("SAQ backward before forward") }
         let d = z.lastDim, images = z.rowCount / 64, k = codebook.rowCount
         let dz = Tensor(zeros: z.shape), dCodebook = Tensor(zeros: codebook.shape)
         for case let g? in dReconstructions { dz.add(g) }  // straight-through
@@ -137,14 +155,16 @@ public final class StreamingAverageQuantizer {
                     dCodebook.data[Int(codes[l - 1][r]) * d + j] -= 2 * diff / tokensTotal
                 }
             }
-            if let nearest = semanticTargets[l] {
-                // Only the targets move (the word stays put): a softmax over the whole codebook
-                // instead, pushing every other word away from the top-layer targets, dominated the
-                // reconstruction and collapsed usage from ~1,250 to ~60 distinct codes per batch.
-                let scale = 2 * semanticWeight / Float(images)
-                for r in 0..<t.rowCount where nearest[r] >= 0 {
-                    let e = codebook.data + Int(nearest[r]) * d
-                    for j in 0..<d { dt.data[r * d + j] += scale * (t.data[r * d + j] - e[j]) }
+            if let g = semanticGrads[l], let allowed = allowedRows[l] {
+                // logit_a = −‖t − e_a‖², so dL/dt = Σ_a (p_a − q_a)·(−2)(t − e_a); e is held fixed.
+                let scale = semanticWeight / Float(images)
+                for r in 0..<t.rowCount {
+                    for (a, row) in allowed.enumerated() {
+                        let w = -2 * scale * g.data[r * allowed.count + a]
+                        guard w != 0 else { continue }
+                        let e = codebook.data + Int(row) * d
+                        for j in 0..<d { dt.data[r * d + j] += w * (t.data[r * d + j] - e[j]) }
+                    }
                 }
             }
             // t_l = mean over the block of z_l, and z_l = l·z − Σ sg(e): each position gets l/block.

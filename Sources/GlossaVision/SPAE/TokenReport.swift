@@ -45,7 +45,7 @@ public enum TokenReport {
         .grid td { border: 1px solid #ddd; padding: 2px 4px; }
         </style></head><body>
         <h1>Images as the LM's words</h1>
-        <p>Each image is tokenized into a pyramid of words (1, 4, 16, 64); the reconstructions use the first 1…4 layers.</p>
+        <p>Each image is tokenized into a pyramid of words (1, 4, 16, 64, then 64 per further layer); the reconstructions use the first 1, 2, … layers.</p>
         \(body)</body></html>
         """
     }
