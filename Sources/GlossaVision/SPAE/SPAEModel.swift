@@ -32,6 +32,9 @@ public final class SPAEModel: Module {
     let decoderActivations: [Activation]
     /// Maps LM embeddings [K, D_lm] to the latent space [K, latentDim].
     public let codebookMap: Linear
+    /// Maps the concept words (`config.layerOneRows`) on their own, so the semantic loss can
+    /// place them where each class's layer-1 targets lie without moving the other codes.
+    public let layerOneMap: Linear?
     public let quantizer: StreamingAverageQuantizer
 
     public init(config: Config, codebook: LexicalCodebook, seed: UInt64) {
@@ -51,13 +54,16 @@ public final class SPAEModel: Module {
                    Convolution.conv2d(w / 4, c, kernel: 3, padding: 1, name: "decoder.3", rng: &rng)]
         encoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         decoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
-        codebookMap = Linear(codebook.embeddings.lastDim, d, bias: false, name: "codebook_map", rng: &rng)
+        let map = Linear(codebook.embeddings.lastDim, d, bias: false, name: "codebook_map", rng: &rng)
+        codebookMap = map
+        layerOneMap = config.layerOneRows == nil ? nil
+            : Linear(weight: Parameter("codebook_map_layer_one.weight", map.weight.value.copy()), bias: nil)
         quantizer = StreamingAverageQuantizer(layers: config.layers)
         if let rows = config.layerOneRows { quantizer.allowedRows[1] = rows }
     }
 
     public var parameters: [Parameter] {
-        (encoder + decoder).flatMap(\.parameters) + codebookMap.parameters
+        (encoder + decoder).flatMap(\.parameters) + codebookMap.parameters + (layerOneMap?.parameters ?? [])
     }
 
     /// images [N, C, 32, 32] → latent rows [N · 64, latentDim].
@@ -79,7 +85,34 @@ public final class SPAEModel: Module {
     }
 
     /// The codebook in latent space: codebookMap(LM rows).
-    public func mappedCodebook() -> Tensor { codebookMap(codebook.embeddings) }
+    /// The concept words' rows come from `layerOneMap`.
+    public func mappedCodebook() -> Tensor {
+        let mapped = codebookMap(codebook.embeddings)
+        if let layerOneMap, let rows = config.layerOneRows {
+            let own = layerOneMap(conceptEmbeddings(rows))
+            for (i, r) in rows.enumerated() { mapped.row(Int(r)).assign(own.row(i)) }
+        }
+        return mapped
+    }
+
+    /// Backward of `mappedCodebook()`: concept rows to `layerOneMap`, the rest to `codebookMap`.
+    public func mappedCodebookBackward(_ dCodebook: Tensor) {
+        if let layerOneMap, let rows = config.layerOneRows {
+            let own = Tensor(uninitialized: [rows.count, dCodebook.lastDim])
+            for (i, r) in rows.enumerated() {
+                own.row(i).assign(dCodebook.row(Int(r)))
+                dCodebook.row(Int(r)).fill(0)
+            }
+            _ = layerOneMap.backward(own)
+        }
+        _ = codebookMap.backward(dCodebook)
+    }
+
+    private func conceptEmbeddings(_ rows: [Int32]) -> Tensor {
+        let e = Tensor(uninitialized: [rows.count, codebook.embeddings.lastDim])
+        for (i, r) in rows.enumerated() { e.row(i).assign(codebook.embeddings.row(Int(r))) }
+        return e
+    }
 
     /// latent rows [N · 64, latentDim] → images [N, C, 32, 32].
     public func decode(_ rows: Tensor) -> Tensor {

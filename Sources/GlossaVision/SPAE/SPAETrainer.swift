@@ -15,7 +15,7 @@ public final class SPAETrainer {
         public var warmupSteps = 100
         public var seed: UInt64 = 1
         public var commitment: Float = 0.25
-        public var semanticWeight: Float = 0.1
+        public var semanticWeight: Float = 1
         public init() {}
     }
 
@@ -79,7 +79,7 @@ public final class SPAETrainer {
         }
         let (dz, dCodebook) = model.quantizer.backward(dReconstructions)
         model.encodeBackward(dz)
-        _ = model.codebookMap.backward(dCodebook)
+        model.mappedCodebookBackward(dCodebook)
         clipGradientNorm(optimizer.parameters, maxNorm: 1)
         optimizer.step(learningRate: schedule.learningRate(at: step))
         step += 1

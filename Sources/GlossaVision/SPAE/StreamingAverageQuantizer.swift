@@ -15,8 +15,8 @@ import GlossaTensor
 /// Backward: straight-through (dL/dz += dL/dẑ_l), plus, per layer, the commitment loss
 /// β·‖t_l − sg(e_k)‖², the codebook loss ‖sg(t_l) − e_k‖² (trains the map that produces the
 /// codebook; the LM's embeddings themselves stay frozen) and, on semantic layers (those with
-/// `allowedRows`), the label-word loss −log Σ_{c∈candidates} softmax_a(−‖t_l − sg(e_a)‖²)_c
-/// over the allowed words a, which moves the targets only. As z_l = l·z − Σ sg(e),
+/// `allowedRows`), the label-word loss −log Σ_{c∈candidates} softmax_a(−‖sg(t_l) − e_a‖²)_c
+/// over the allowed words a, which moves the words only. As z_l = l·z − Σ sg(e),
 /// a target's gradient reaches z multiplied by l.
 public final class StreamingAverageQuantizer {
     public static let gridSide = 8
@@ -90,11 +90,7 @@ public final class StreamingAverageQuantizer {
             }
             if let candidates, let allowed = allowedRows[l] {
                 // Semantic layers choose among the allowed (concept) words only; the loss is the
-                // cross-entropy of the label's words under softmax(−‖t − sg(e)‖²) over them.
-                // Its gradient fades once the right word is clearly nearest, so it does not fight
-                // the reconstruction. (Earlier forms failed: a softmax over all 8,220 rows with
-                // the codebook in the gradient collapsed usage to ~60 codes per batch; an L2 pull
-                // onto the nearest label word chased words the codebook map kept moving.)
+                // cross-entropy of the label's words under softmax(−‖t − e‖²) over them.
                 let grads = Tensor(zeros: [t.rowCount, allowed.count])
                 for n in 0..<images {
                     guard let words = candidates[n][l], !words.isEmpty else { continue }
@@ -156,14 +152,17 @@ public final class StreamingAverageQuantizer {
                 }
             }
             if let g = semanticGrads[l], let allowed = allowedRows[l] {
-                // logit_a = −‖t − e_a‖², so dL/dt = Σ_a (p_a − q_a)·(−2)(t − e_a); e is held fixed.
+                // logit_a = −‖t − e_a‖², so dL/de_a = (p_a − q_a)·2(t − e_a). Only the words move
+                // (SPAE's model trains its own map for them): pulling the encoder's targets
+                // instead, in every form tried, made the latent scale drift and the
+                // reconstruction collapse (usage down to 60–200 codes per batch, 11–12 dB).
                 let scale = semanticWeight / Float(images)
                 for r in 0..<t.rowCount {
                     for (a, row) in allowed.enumerated() {
-                        let w = -2 * scale * g.data[r * allowed.count + a]
+                        let w = 2 * scale * g.data[r * allowed.count + a]
                         guard w != 0 else { continue }
-                        let e = codebook.data + Int(row) * d
-                        for j in 0..<d { dt.data[r * d + j] += w * (t.data[r * d + j] - e[j]) }
+                        let e = Int(row) * d
+                        for j in 0..<d { dCodebook.data[e + j] += w * (t.data[r * d + j] - codebook.data[e + j]) }
                     }
                 }
             }
