@@ -43,6 +43,10 @@ test: setup models
 demo: build models
 	$(GLOSSA) --version
 	$(GLOSSA) transcribe assets/samples/librivox-0880.wav --model models/whisper-base
+	$(GLOSSA) tokenize assets/samples/fashion-sneaker-1.png --layers 3
+	$(GLOSSA) prompt --template induction \
+	    --support assets/samples/fashion-sandal-1.png=sandal --support assets/samples/fashion-ankle-boot-1.png="ankle boot" \
+	    --query assets/samples/fashion-sandal-2.png
 	$(GLOSSA) bench blas --quick
 
 ## bench: full benchmarks, ratios against this machine's measured peak and bandwidth

@@ -21,7 +21,8 @@ struct EvalASR: ParsableCommand {
 
         Example:
           glossa eval asr --manifest data/speech/librivox/manifest.tsv --model models/whisper-base --language en
-          glossa eval asr --manifest data/speech/espeak-de/valid.tsv --language de --lm runs/glossa-lm-v1/model --lm-weight 0.2
+          glossa eval asr --manifest data/speech/espeak-de/valid.tsv --language de --lm-weight 0.1
+          glossa eval asr --manifest data/speech/librivox/manifest.tsv --language en --lm none
         """)
 
     @Option(help: ArgumentHelp("path<TAB>reference lines.", valueName: "file")) var manifest: String

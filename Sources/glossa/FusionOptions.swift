@@ -4,10 +4,10 @@ import GlossaLM
 import GlossaSpeech
 
 /// The shallow-fusion options shared by `glossa transcribe` and `glossa eval asr`.
-/// λ and β defaults were tuned on the synthetic *valid* sets only (docs/asr.md, "Shallow fusion").
+/// λ = 0.05, β = 0 were picked on the synthetic *valid* sets only (scripts/fusion_sweep.sh; docs/asr.md).
 struct FusionOptions: ParsableArguments {
     static let defaultLM = "assets/lm/glossa-lm-v1"
-    static let defaultWeight: Float = 0.3
+    static let defaultWeight: Float = 0.05
     static let defaultLengthBonus: Float = 0
 
     @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",

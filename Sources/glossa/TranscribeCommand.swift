@@ -14,14 +14,16 @@ struct Transcribe: ParsableCommand {
         (--beam, default 5), temperature fallback on repetition or low confidence, the previous \
         text as context, segment timestamps. --model is a folder with a CTranslate2 model.bin and \
         tokenizer.json; `make models` provides models/whisper-base (multilingual, the default) and \
-        models/whisper-tiny.en.
+        models/whisper-tiny.en. Beam search is shallow-fused with the shipped LM by default \
+        (score = log p_whisper + λ·log p_LM on text tokens, λ = 0.05); --lm none turns it off.
 
         Examples:
           glossa transcribe assets/samples/librivox-0880.wav
           glossa transcribe talk.flac --model models/whisper-tiny.en --format srt --output-dir subs/
           glossa transcribe interview.wav --language de --format json
           glossa transcribe interview.wav --language de --translate
-          glossa transcribe notes.wav --lm runs/glossa-lm-v1/model --lm-weight 0.3 --length-bonus 0.5
+          glossa transcribe notes.wav --lm none                       # no shallow fusion
+          glossa transcribe notes.wav --lm runs/my-domain-lm/model --lm-weight 0.1
         """)
 
     @Argument(help: ArgumentHelp("Audio files.", valueName: "audio")) var audio: [String]
