@@ -16,12 +16,21 @@ public final class UpsampleNearest {
         precondition(x.rank == 4, "UpsampleNearest expects [N, C, H, W], got \(x.shape)")
         inputShape = x.shape
         let (planes, h, w, f) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3], factor)
-        let y = Tensor(zeros: [x.shape[0], x.shape[1], h * f, w * f])
-        for p in 0..<planes {
-            let src = x.data + p * h * w, dst = y.data + p * h * w * f * f
-            for oy in 0..<(h * f) {
-                let row = dst + oy * w * f, srow = src + (oy / f) * w
-                for ox in 0..<(w * f) { row[ox] = srow[ox / f] }
+        let y = Tensor(uninitialized: [x.shape[0], x.shape[1], h * f, w * f])
+        let (xp, yp) = (x.data, y.data)
+        // Widen each source row once, then copy it to the other f − 1 output rows: no division
+        // per pixel, and planes run in parallel (this was 8% of SPAE's encode + decode time).
+        Parallel.forEachChunk(planes, minChunk: 16) { range in
+            for p in range {
+                let src = xp + p * h * w, dst = yp + p * h * w * f * f
+                for iy in 0..<h {
+                    let row = dst + iy * f * w * f, srow = src + iy * w
+                    for ix in 0..<w {
+                        let v = srow[ix]
+                        for k in 0..<f { row[ix * f + k] = v }
+                    }
+                    for k in 1..<f { (row + k * w * f).update(from: row, count: w * f) }
+                }
             }
         }
         return y
