@@ -142,7 +142,9 @@ struct SPAEEval: ParsableCommand {
         }
         print("Fashion-MNIST test, \(report.images) images")
         for (l, (p, s)) in zip(report.psnr, report.ssim).enumerated() { print(String(format: "  %d layer%@: PSNR %.2f dB, SSIM %.3f", l + 1, l == 0 ? " " : "s", p, s)) }
-        print(String(format: "  layer-1 semantic precision %.1f%%, codebook usage %.1f%%, perplexity %.1f, %.0f images/s (encode + decode)",
-                     100 * report.semanticPrecision, 100 * report.codebookUsage, report.codebookPerplexity, report.imagesPerSecond))
+        print(String(format: "  layer-1 semantic precision %.1f%%, render → tokenize keeps the layer-1 word %.1f%%",
+                     100 * report.semanticPrecision, 100 * report.roundTrip))
+        print(String(format: "  codebook usage %.1f%%, perplexity %.1f, %.0f images/s (encode + decode)",
+                     100 * report.codebookUsage, report.codebookPerplexity, report.imagesPerSecond))
     }
 }

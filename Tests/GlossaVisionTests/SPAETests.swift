@@ -81,6 +81,22 @@ final class SPAETests: XCTestCase {
         XCTAssertEqual(rendered.shape, [1, 32, 32])
     }
 
+    /// The evaluation's render → tokenize round trip stands for the real one: a 28×28 8-bit PNG
+    /// written by `glossa render` and read back through the preprocessing rule.
+    func testRoundTripEmulationEqualsThePNGPath() throws {
+        var rng = RandomGenerator(seed: 12)
+        let decoded = Tensor.randomNormal([1, 1, 32, 32], mean: 0.5, std: 0.4, rng: &rng)
+        var pixels: [Float] = []
+        for y in 2..<30 { for x in 2..<30 { pixels.append(min(max(decoded.data[y * 32 + x], 0), 1)) } }
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try PNGFile.write(Image(width: 28, height: 28, channels: 1, pixels: pixels), to: folder + "/r.png")
+        let viaPNG = ImagePreprocessing.modelInput(try PNGFile.read(folder + "/r.png"), channels: 1)
+        let emulated = SPAEEvaluation.asRendered(decoded, channels: 1).array
+        XCTAssertEqual(emulated.count, viaPNG.count)
+        XCTAssertLessThan(zip(emulated, viaPNG.array).map { abs($0 - $1) }.max()!, 1e-6)
+    }
+
     func testPreprocessingPadsFashionSizeAndScalesOthers() {
         let small = Image(width: 28, height: 28, channels: 1, pixels: (0..<784).map { Float($0 % 28) / 27 })
         let t = ImagePreprocessing.modelInput(small, channels: 1)

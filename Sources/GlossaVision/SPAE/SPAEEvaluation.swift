@@ -10,6 +10,9 @@ public struct SPAEEvaluation: Codable {
     public var psnr: [Double] = []
     public var ssim: [Double] = []
     public var semanticPrecision: Double = 0
+    /// Share of images whose rendering (full depth, as `glossa render` writes it: 28×28, 8-bit,
+    /// clipped) tokenizes back to the same layer-1 word.
+    public var roundTrip: Double = 0
     public var codebookUsage: Double = 0
     public var codebookPerplexity: Double = 0
     public var imagesPerSecond: Double = 0
@@ -18,7 +21,7 @@ public struct SPAEEvaluation: Codable {
     public static func run(model: SPAEModel, images: Tensor, labels: [Int], candidates: [[Int: [Int32]]], batch: Int = 100) -> SPAEEvaluation {
         let n = labels.count, layers = model.config.layers, c = model.config.channels
         var squared = [Double](repeating: 0, count: layers), ssimSum = [Double](repeating: 0, count: layers)
-        var hits = 0
+        var hits = 0, sameWord = 0
         var histogram = [Int](repeating: 0, count: model.codebook.count)
         let size = images.count / images.shape[0]
         let codebook = model.mappedCodebook()
@@ -37,6 +40,8 @@ public struct SPAEEvaluation: Codable {
                 if candidates[labels[start + i]][1]?.contains(out.codes[0][i]) == true { hits += 1 }
             }
             for codes in out.codes { for k in codes { histogram[Int(k)] += 1 } }
+            let again = model.quantizer.forward(model.encode(Self.asRendered(full, channels: c)), codebook: codebook)
+            for i in 0..<count where again.codes[0][i] == out.codes[0][i] { sameWord += 1 }
             for l in 0..<layers {
                 for i in 0..<count {
                     let (mse, s) = Self.compare(decoded[l], x, image: i, channels: c)
@@ -50,11 +55,27 @@ public struct SPAEEvaluation: Codable {
         result.psnr = squared.map { 10 * log10(1 / max($0 / Double(n), 1e-12)) }
         result.ssim = ssimSum.map { $0 / Double(n) }
         result.semanticPrecision = Double(hits) / Double(n)
+        result.roundTrip = Double(sameWord) / Double(n)
         let total = Double(histogram.reduce(0, +))
         result.codebookUsage = Double(histogram.filter { $0 > 0 }.count) / Double(histogram.count)
         result.codebookPerplexity = exp(-histogram.filter { $0 > 0 }.reduce(0.0) { $0 + Double($1) / total * log(Double($1) / total) })
         result.imagesPerSecond = Double(n) / seconds
         return result
+    }
+
+    /// What `glossa render` then `glossa tokenize` make of decoded images: the 28×28 centre,
+    /// clipped to [0, 1] and rounded to 8 bits, on a black 32×32 canvas.
+    static func asRendered(_ images: Tensor, channels: Int) -> Tensor {
+        let out = Tensor(zeros: images.shape)
+        for plane in 0..<(images.shape[0] * channels) {
+            for y in 2..<30 {
+                for x in 2..<30 {
+                    let at = (plane * 32 + y) * 32 + x
+                    out.data[at] = (min(max(images.data[at], 0), 1) * 255).rounded() / 255
+                }
+            }
+        }
+        return out
     }
 
     /// MSE and SSIM of image i's 28×28 centre (predictions clipped to [0, 1]). SSIM uses
