@@ -122,7 +122,7 @@ struct SPAEEval: ParsableCommand {
           glossa spae eval --spae runs/spae-v1/model --json
         """)
 
-    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae: String
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
     @Option(help: "Test images to use (default: all 10,000).") var limit = 10_000
     @Flag(help: "Print JSON.") var json = false
