@@ -46,12 +46,7 @@ struct LMMTP: ParsableCommand {
             try trainer.resume(from: checkpoint)
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let logPath = out + "/log.jsonl"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw CLIError("cannot write \(logPath)") }
-        log.seekToEndOfFile()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let log = try JSONLinesLog(path: out + "/log.jsonl")
         FileHandle.standardError.write(Data("mtp: \(trainer.module.parameters.reduce(0) { $0 + $1.value.count } / 1000)k trainable parameters, step \(trainer.step) → \(steps)\n".utf8))
         let progress = ProgressReporter("mtp", total: steps - trainer.step, unit: "steps")
         while trainer.step < steps {
@@ -60,7 +55,7 @@ struct LMMTP: ParsableCommand {
                 record.validationLoss = trainer.evaluate(valid, windows: 4)
                 try trainer.saveCheckpoint(to: checkpoint)
             }
-            log.write(try encoder.encode(record) + Data("\n".utf8))
+            try log.append(record)
             var status = String(format: "loss %.3f · %.0f tok/s", record.loss, record.tokensPerSecond)
             if let v = record.validationLoss { status += String(format: " · valid %.3f", v) }
             progress.advance(status: status)

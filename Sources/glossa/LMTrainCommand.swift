@@ -90,12 +90,7 @@ struct LMTrain: ParsableCommand {
         let trainer = Trainer(options: options, corpus: train, validation: valid)
         if resume { try trainer.resume(from: checkpoint) }
 
-        let logPath = out + "/log.jsonl"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw CLIError("cannot write \(logPath)") }
-        log.seekToEndOfFile()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let log = try JSONLinesLog(path: out + "/log.jsonl")
         let peak = GemmBenchmark.measurePeak(minSeconds: 0.3).gflops
         let params = trainer.model.parameters.reduce(0) { $0 + $1.value.count }
         FileHandle.standardError.write(("train: \(params / 1000)k parameters, \(trainer.model.config.activeParametersPerToken / 1000)k active per token, "
@@ -103,7 +98,7 @@ struct LMTrain: ParsableCommand {
         let progress = ProgressReporter("train", total: options.steps - trainer.step, unit: "steps")
         let flops = trainer.flopsPerStep
         try trainer.run(checkpoint: checkpoint) { record in
-            log.write(try encoder.encode(record) + Data("\n".utf8))
+            try log.append(record)
             let gflops = flops * record.tokensPerSecond / Double(options.batch * options.length) / 1e9
             var status = String(format: "loss %.3f · %.0f tok/s · %.0f%% of peak", record.loss, record.tokensPerSecond, 100 * gflops / peak)
             if let v = record.validationLoss {

@@ -93,16 +93,10 @@ struct SPAETrain: ParsableCommand {
             try writer.write(to: checkpoint + "/optimizer.safetensors")
             try AtomicFile.write(Data("\(trainer.step)\n".utf8), to: checkpoint + "/step")
         }
-        // One JSON object per step, appended (a resumed run continues the same log).
-        let logPath = out + "/log.jsonl"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw CLIError("cannot write \(logPath)") }
-        log.seekToEndOfFile()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
+        let log = try JSONLinesLog(path: out + "/log.jsonl")
         while trainer.step < steps {
             let r = trainer.trainStep()
-            log.write(try encoder.encode(r) + Data("\n".utf8))
+            try log.append(r)
             progress.advance(status: String(format: "mse %.4f · commit %.3f · semantic %.3f · %d codes · %.0f img/s",
                                             r.reconstruction, r.commitment, r.semantic, r.distinctCodes, r.imagesPerSecond))
             if trainer.step % checkpointEvery == 0 || trainer.step == steps { try saveCheckpoint() }

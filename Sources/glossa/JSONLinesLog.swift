@@ -1,0 +1,20 @@
+import Foundation
+
+/// A training run's log.jsonl: one JSON object per line, appended, so a resumed run continues
+/// the same file.
+struct JSONLinesLog {
+    private let handle: FileHandle
+    private let encoder = JSONEncoder()
+
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
+        handle.seekToEndOfFile()
+        self.handle = handle
+        encoder.outputFormatting = [.sortedKeys]
+    }
+
+    func append(_ record: some Encodable) throws {
+        handle.write(try encoder.encode(record) + Data("\n".utf8))
+    }
+}
