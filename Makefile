@@ -46,7 +46,7 @@ demo: build models
 	$(GLOSSA) tokenize assets/samples/fashion-sneaker-1.png --layers 3
 	$(GLOSSA) prompt --template induction \
 	    --support assets/samples/fashion-sandal-1.png=sandal --support assets/samples/fashion-ankle-boot-1.png="ankle boot" \
-	    --query assets/samples/fashion-sandal-2.png
+	    --query assets/samples/fashion-sandal-2.png --calibrate
 	$(GLOSSA) bench blas --quick
 
 ## bench: full benchmarks, ratios against this machine's measured peak and bandwidth

@@ -26,6 +26,18 @@ public enum FewShot {
         return Prediction(label: labels[best], scores: Dictionary(uniqueKeysWithValues: zip(labels, scores)))
     }
 
+    /// Contextual calibration (Zhao et al. 2021, "Calibrate Before Use"): each label's score
+    /// minus its score when the query is replaced by content-free text, which removes the LM's
+    /// prior for the label names (a small LM otherwise answers the likelier name whatever the
+    /// image).
+    public static func calibrated(prompt: String, contentFree: String, labels: [String], model: TransformerLM,
+                                  tokenizer: ByteLevelBPETokenizer, endOfText: Int32?) -> Prediction {
+        let real = constrained(prompt: prompt, labels: labels, model: model, tokenizer: tokenizer, endOfText: endOfText)
+        let prior = constrained(prompt: contentFree, labels: labels, model: model, tokenizer: tokenizer, endOfText: endOfText)
+        let scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, real.scores[$0]! - prior.scores[$0]!) })
+        return Prediction(label: labels.max { scores[$0]! < scores[$1]! }!, scores: scores)
+    }
+
     /// Greedy generation of up to 8 tokens, stopping at a newline; the answer must equal a label.
     public static func open(prompt: String, model: LanguageModel) throws -> String {
         let result = try model.generate(prompt: prompt, maxTokens: 8, stopStrings: ["\n"])

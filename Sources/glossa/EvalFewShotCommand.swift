@@ -28,6 +28,8 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "Seed fixing the episodes.") var seed: UInt64 = 0
     @Option(help: "constrained or open.") var mode = "constrained"
     @Flag(help: "Name the classes first (task induction).") var induction = false
+    @Flag(help: "Constrained mode: subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.")
+    var calibrate = false
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
@@ -43,7 +45,7 @@ struct EvalFewShot: ParsableCommand {
     }
 
     struct Report: Codable {
-        let way: Int, shot: Int, episodes: Int, layers: Int, mode: String, template: String, seed: UInt64
+        let way: Int, shot: Int, episodes: Int, layers: Int, mode: String, template: String, seed: UInt64, calibrated: Bool
         let accuracy: Double, low: Double, high: Double
         let nearestNeighbour: Double, chance: Double
     }
@@ -74,9 +76,18 @@ struct EvalFewShot: ParsableCommand {
             let prompt = template.render(support: e.support.map { (image: text($0), label: Self.labelNames[labels[$0]]) },
                                          query: text(e.query), options: names)
             let truth = Self.labelNames[labels[e.query]]
-            let answer = mode == "constrained"
-                ? FewShot.constrained(prompt: prompt, labels: names, model: language.model, tokenizer: tokenizer, endOfText: language.endOfText).label
-                : try FewShot.open(prompt: prompt, model: language)
+            let answer: String
+            if mode == "open" {
+                answer = try FewShot.open(prompt: prompt, model: language)
+            } else if calibrate {
+                let contentFree = template.render(support: e.support.map { (image: text($0), label: Self.labelNames[labels[$0]]) },
+                                                  query: "N/A", options: names)
+                answer = FewShot.calibrated(prompt: prompt, contentFree: contentFree, labels: names, model: language.model,
+                                            tokenizer: tokenizer, endOfText: language.endOfText).label
+            } else {
+                answer = FewShot.constrained(prompt: prompt, labels: names, model: language.model, tokenizer: tokenizer,
+                                             endOfText: language.endOfText).label
+            }
             if answer == truth { correct += 1 }
             let pick = FewShot.nearestNeighbour(query: codes(e.query).flatMap { $0 }, support: e.support.map { codes($0).flatMap { $0 } })
             if labels[e.support[pick]] == labels[e.query] { nearest += 1 }
@@ -85,14 +96,16 @@ struct EvalFewShot: ParsableCommand {
         progress.finish()
         let (accuracy, low, high) = FewShot.interval(correct: correct, total: episodes)
         let report = Report(way: way, shot: shot, episodes: episodes, layers: layers, mode: mode, template: template.name, seed: seed,
+                            calibrated: calibrate && mode == "constrained",
                             accuracy: accuracy, low: low, high: high, nearestNeighbour: Double(nearest) / Double(episodes), chance: 1 / Double(way))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(data: try encoder.encode(report), encoding: .utf8)!)
         } else {
-            print(String(format: "%d-way %d-shot, %d layer%@, %@, template %@, %d episodes (seed %llu): accuracy %.1f%% [%.1f, %.1f]; nearest neighbour %.1f%%; chance %.1f%%",
-                         way, shot, layers, layers == 1 ? "" : "s", mode, template.name, episodes, seed, 100 * accuracy, 100 * low, 100 * high,
+            print(String(format: "%d-way %d-shot, %d layer%@, %@%@, template %@, %d episodes (seed %llu): accuracy %.1f%% [%.1f, %.1f]; nearest neighbour %.1f%%; chance %.1f%%",
+                         way, shot, layers, layers == 1 ? "" : "s", mode, report.calibrated ? " (calibrated)" : "", template.name, episodes, seed,
+                         100 * accuracy, 100 * low, 100 * high,
                          100 * report.nearestNeighbour, 100 * report.chance))
         }
     }

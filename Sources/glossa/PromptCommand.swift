@@ -26,6 +26,7 @@ struct Prompt: ParsableCommand {
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v1"
     @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
+    @Flag(help: "Subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.") var calibrate = false
 
     func validate() throws {
         guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw ValidationError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
@@ -53,8 +54,11 @@ struct Prompt: ParsableCommand {
         print(text)
         if printOnly { return }
         let language = try LanguageModel(folder: lm)
-        let prediction = FewShot.constrained(prompt: text, labels: labels, model: language.model,
-                                             tokenizer: try language.requireTokenizer(), endOfText: language.endOfText)
+        let tokenizer = try language.requireTokenizer()
+        let prediction = calibrate
+            ? FewShot.calibrated(prompt: text, contentFree: template.render(support: examples, query: "N/A", options: labels), labels: labels,
+                                 model: language.model, tokenizer: tokenizer, endOfText: language.endOfText)
+            : FewShot.constrained(prompt: text, labels: labels, model: language.model, tokenizer: tokenizer, endOfText: language.endOfText)
         let total = prediction.scores.values.map { exp($0) }.reduce(0, +)
         print("\nanswer: \(prediction.label)")
         for label in labels { print(String(format: "  %@  %.3f", label, exp(prediction.scores[label]!) / total)) }
