@@ -65,9 +65,7 @@ struct BenchBLAS: ParsableCommand {
         let report = Report(threads: threads, peakGflops: peak.gflops, peakSize: peak.size, results: results,
                             minimumLargeShapeRatio: minLarge, meetsTarget: minLarge >= 0.8)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            try printJSON(report)
         } else {
             printTable(report)
         }

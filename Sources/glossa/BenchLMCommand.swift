@@ -76,9 +76,7 @@ struct BenchLM: ParsableCommand {
         progress.finish()
         let report = Report(threads: threads, sgemmPeakGflops: peak, memoryReadGBps: bandwidth, models: reports)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            try printJSON(report)
             return
         }
         print(String(format: "sgemm peak %.1f GFLOP/s · memory read %.1f GB/s · %d threads", peak, bandwidth, threads))

@@ -79,9 +79,7 @@ struct EvalASR: ParsableCommand {
         let report = Report(utterances: items.count, wer: Double(wordErrors) / Double(max(1, words)), cer: Double(charErrors) / Double(max(1, chars)),
                             rtf: seconds / max(audioSeconds, 1e-9), audioSeconds: audioSeconds, results: results)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            try printJSON(report)
         } else {
             print(String(format: "%d utterances, %.1f s of audio: WER %.2f%%, CER %.2f%%, RTF %.3f (%@, %@)",
                          report.utterances, audioSeconds, 100 * report.wer, 100 * report.cer, report.rtf, model, fusion.summary))

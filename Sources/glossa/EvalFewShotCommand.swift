@@ -73,15 +73,14 @@ struct EvalFewShot: ParsableCommand {
         for _ in 0..<episodes {
             let e = FewShot.episode(labels: labels, byClass: byClass, way: way, shot: shot, rng: &rng)
             let names = e.classes.map { Self.labelNames[$0] }
-            let prompt = template.render(support: e.support.map { (image: text($0), label: Self.labelNames[labels[$0]]) },
-                                         query: text(e.query), options: names)
+            let support = e.support.map { (image: text($0), label: Self.labelNames[labels[$0]]) }
+            let prompt = template.render(support: support, query: text(e.query), options: names)
             let truth = Self.labelNames[labels[e.query]]
             let answer: String
             if mode == "open" {
                 answer = try FewShot.open(prompt: prompt, model: language)
             } else if calibrate {
-                let contentFree = template.render(support: e.support.map { (image: text($0), label: Self.labelNames[labels[$0]]) },
-                                                  query: "N/A", options: names)
+                let contentFree = template.render(support: support, query: "N/A", options: names)
                 answer = FewShot.calibrated(prompt: prompt, contentFree: contentFree, labels: names, model: language.model,
                                             tokenizer: tokenizer, endOfText: language.endOfText).label
             } else {
@@ -99,9 +98,7 @@ struct EvalFewShot: ParsableCommand {
                             calibrated: calibrate && mode == "constrained",
                             accuracy: accuracy, low: low, high: high, nearestNeighbour: Double(nearest) / Double(episodes), chance: 1 / Double(way))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            try printJSON(report)
         } else {
             print(String(format: "%d-way %d-shot, %d layer%@, %@%@, template %@, %d episodes (seed %llu): accuracy %.1f%% [%.1f, %.1f]; nearest neighbour %.1f%%; chance %.1f%%",
                          way, shot, layers, layers == 1 ? "" : "s", mode, report.calibrated ? " (calibrated)" : "", template.name, episodes, seed,

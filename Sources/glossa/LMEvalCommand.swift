@@ -45,9 +45,7 @@ struct LMEval: ParsableCommand {
         if json {
             let report = EvalReport(perplexity: results.mapValues { ["perplexity": $0.perplexity, "tokens": Double($0.tokenCount)] },
                                     maxLoadRatio: loadRatios)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            try printJSON(report)
             return
         }
         print("lang  tokens   perplexity  (\(split), window \(window))")

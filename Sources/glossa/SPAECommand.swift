@@ -129,9 +129,7 @@ struct SPAEEval: ParsableCommand {
         let report = SPAEEvaluation.run(model: model, images: images, labels: test.labels.prefix(n).map(Int.init),
                                         candidates: FashionWords.candidates(in: model.codebook))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(data: try encoder.encode(report), encoding: .utf8)!)
+            try printJSON(report)
             return
         }
         print("Fashion-MNIST test, \(report.images) images")

@@ -60,9 +60,7 @@ struct TokenizeImage: ParsableCommand {
             try AtomicFile.write(Data(try TokenReport.html(entries, model: model).utf8), to: html)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(data: try encoder.encode(images.count == 1 ? AnyEncodable(documents[0]) : AnyEncodable(documents)), encoding: .utf8)!)
+            try printJSON(images.count == 1 ? AnyEncodable(documents[0]) : AnyEncodable(documents))
             return
         }
         for doc in documents {

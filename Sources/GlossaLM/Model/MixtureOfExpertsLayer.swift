@@ -69,7 +69,7 @@ public final class MixtureOfExpertsLayer: FeedForwardLayer {
             outputs[e] = y
         }
         lastLoad = rowsFor.map(\.count)
-        cumulativeLoad = cumulativeLoad.isEmpty ? lastLoad : zip(cumulativeLoad, lastLoad).map { $0 + $1 }
+        if cumulativeLoad.isEmpty { cumulativeLoad = lastLoad } else { for e in lastLoad.indices { cumulativeLoad[e] += lastLoad[e] } }
         lastAuxiliaryLoss = auxiliaryLoss(probabilities, rows: rows)
         saved = (x, probabilities, rowsFor, slotsFor, outputs)
         return out

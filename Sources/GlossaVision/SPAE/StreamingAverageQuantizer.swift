@@ -80,9 +80,13 @@ public final class StreamingAverageQuantizer {
             let cross = matmul(t, codebook, transposeB: true)
             var chosen = [Int32](repeating: 0, count: t.rowCount)
             for r in 0..<t.rowCount {
-                chosen[r] = Int32(codeNorms.withUnsafeBufferPointer { Vec.shiftedArgmin(cross.data + r * k, offsets: $0.baseAddress!, k) })
+                let row = cross.data + r * k
                 if let allowed = allowedRows[l] {
-                    chosen[r] = allowed.min { cross.data[r * k + Int($0)] < cross.data[r * k + Int($1)] }!
+                    // Only the allowed rows are candidates, so only their distances are needed.
+                    for a in allowed { row[Int(a)] = codeNorms[Int(a)] - 2 * row[Int(a)] }
+                    chosen[r] = allowed.min { row[Int($0)] < row[Int($1)] }!
+                } else {
+                    chosen[r] = Int32(codeNorms.withUnsafeBufferPointer { Vec.shiftedArgmin(row, offsets: $0.baseAddress!, k) })
                 }
                 var diff: Float = 0
                 for j in 0..<d { let v = t.data[r * d + j] - codebook.data[Int(chosen[r]) * d + j]; diff += v * v }

@@ -18,3 +18,10 @@ struct JSONLinesLog {
         handle.write(try encoder.encode(record) + Data("\n".utf8))
     }
 }
+
+/// Prints `value` as pretty, key-sorted JSON on stdout (every command's --json).
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(data: try encoder.encode(value), encoding: .utf8)!)
+}
