@@ -10,7 +10,7 @@ endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup models data speech-testsets build test demo bench fixtures clean
+.PHONY: setup models data speech-testsets domain-example build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
@@ -29,6 +29,11 @@ data: build models
 speech-testsets: data
 	@scripts/setup.sh espeak-ng
 	@scripts/make_speech_testsets.sh
+
+## domain-example: the King James Bible (Debian's bible-kjv) as domain text, and espeak-ng test
+## speech from its held-out chapters, for the domain-adaptation example in docs/asr.md
+domain-example: build models
+	@scripts/make_domain_example.sh
 
 ## build: release build of the library and the `glossa` CLI
 build: setup

@@ -15,17 +15,24 @@ struct LMTrain: ParsableCommand {
         Hugging Face folder `model/` (config.json, fp16 model.safetensors, tokenizer.json) that \
         transformers loads as DeepseekV3ForCausalLM. With --resume the run continues from \
         --out/checkpoint.safetensors with its stored options (only --steps may be raised) and \
-        reproduces the uninterrupted run bit for bit.
+        reproduces the uninterrupted run bit for bit. With --init the run starts from a trained \
+        model's weights and MoE biases (architecture options are taken from it); use it to \
+        fine-tune or to adapt the LM to a domain from text alone.
 
         Examples:
           glossa lm train --data data/corpus --out runs/moe --steps 2000
           glossa lm train --out runs/moe --resume --steps 3000
           glossa lm train --data data/corpus --out runs/dense --experts 0 --dense-intermediate 1152
+          glossa lm train --init assets/lm/glossa-lm-v2 --data data/domain --languages en --out runs/domain --steps 200 --lr 1e-3
         """)
 
     @Option(help: ArgumentHelp("Corpus folder from `make data`.", valueName: "dir")) var data = "data/corpus"
     @Option(help: ArgumentHelp("Run folder (checkpoint, log, exported model).", valueName: "dir")) var out: String
     @Flag(help: "Continue from <out>/checkpoint.safetensors.") var resume = false
+    @Option(name: .customLong("init"), help: ArgumentHelp(
+        "Start from this model folder's weights (fine-tuning, domain adaptation): its architecture, a fresh optimizer and schedule.",
+        valueName: "dir"))
+    var initFrom: String?
     @Option(help: ArgumentHelp("tokenizer.json copied into the exported model.", valueName: "file"))
     var tokenizer = "models/whisper-base/tokenizer.json"
 
@@ -57,6 +64,7 @@ struct LMTrain: ParsableCommand {
             if let steps { options.steps = steps }
         } else {
             options = TrainingOptions()
+            if let initFrom { try options.adoptArchitecture(of: try ModelLoader.config(folder: initFrom), path: initFrom) }
             if let v = steps { options.steps = v }
             if let v = batch { options.batch = v }
             if let v = length { options.length = v }
@@ -88,7 +96,11 @@ struct LMTrain: ParsableCommand {
         let train = try TokenCorpus(root: data, split: "train", languages: options.languages)
         let valid = try TokenCorpus(root: data, split: "valid", languages: options.languages)
         let trainer = Trainer(options: options, corpus: train, validation: valid)
-        if resume { try trainer.resume(from: checkpoint) }
+        if resume {
+            try trainer.resume(from: checkpoint)
+        } else if let initFrom {
+            try trainer.initialize(from: try ModelLoader.load(folder: initFrom))
+        }
 
         let log = try JSONLinesLog(path: out + "/log.jsonl")
         let peak = GemmBenchmark.measurePeak(minSeconds: 0.3).gflops

@@ -71,6 +71,10 @@ final class LMCLITests: XCTestCase {
             (["lm", "logits", "--model", folder, "--ids", "1,400", "--out", folder + "/o.safetensors"], "outside the vocabulary of 320"),
             (["lm", "generate", "--model", folder + "/nope", "--prompt", "x"], "not a model folder"),
             (["lm", "generate", "--model", fixture, "--prompt", "x"], "no tokenizer.json"),
+            (["corpus", "--text", empty, "--languages", "en", "--out", folder + "/c"], "holds no text"),
+            (["corpus", "--text", folder + "/missing.txt", "--languages", "en", "--out", folder + "/c"], "cannot read"),
+            (["corpus", "--text", empty, "--languages", "en,de", "--out", folder + "/c"], "exactly one language"),
+            (["lm", "train", "--init", folder + "/nope", "--out", folder + "/t"], "config.json"),
         ]
         for (args, message) in cases {
             let r = try runGlossa(args)

@@ -56,4 +56,22 @@ final class CorpusTests: XCTestCase {
         let tokenBytes = try ["train", "valid", "test"].map { try Data(contentsOf: URL(fileURLWithPath: "\(out)/de/\($0).tokens")).count }
         XCTAssertEqual(tokenBytes.reduce(0, +) / 2, stats.tokens.values.reduce(0, +))
     }
+
+    /// `glossa corpus --text`: a plain-text file's paragraphs are the documents.
+    func testPlainTextParagraphsAreDocuments() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/domain.txt"
+        try "In the beginning God created\nthe heaven and the earth.\r\n\r\n  And the earth was   without form.\n\n\n\nAnd God said, Let there be light.\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let docs = CorpusBuilder.documents(.init(kind: .paragraphs, folder: file), raw: "")
+        XCTAssertEqual(docs.map(\.lines), [["In the beginning God created", "the heaven and the earth."],
+                                           ["And the earth was without form."], ["And God said, Let there be light."]])
+        XCTAssertEqual(Set(docs.map(\.id)).count, 3)
+        let bpe = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))
+        let stats = try CorpusBuilder.build(language: "en", raw: "", out: folder + "/corpus", tokenizer: bpe, endOfText: 50257,
+                                            sources: [.init(kind: .paragraphs, folder: file)])
+        XCTAssertEqual(stats.documents.values.reduce(0, +), 3)
+        XCTAssertEqual(stats.lines.values.reduce(0, +), 4)
+    }
 }

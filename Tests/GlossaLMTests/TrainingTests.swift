@@ -79,6 +79,35 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(a.maxAbsDifference(b), 2e-2 * a.max(), "fp16 export changes logits only by rounding")
     }
 
+    /// `lm train --init`: the architecture and every weight and MoE bias come from the model folder.
+    func testInitializingFromAnExportedModel() throws {
+        var options = tinyOptions()
+        options.seed = 9
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
+        let source = Trainer(options: options, corpus: corpus, validation: nil)
+        for _ in 0..<2 { _ = source.trainStep() }
+        let export = folder + "/model"
+        try HuggingFaceExport.write(source.model, to: export, tokenizer: nil, endOfText: 63)
+        let loaded = try ModelLoader.load(folder: export)
+
+        var adopted = TrainingOptions()
+        try adopted.adoptArchitecture(of: loaded.config, path: export)
+        adopted.languages = options.languages
+        XCTAssertEqual(adopted.modelConfig.feedForward, options.modelConfig.feedForward)
+        XCTAssertEqual(adopted.modelConfig.latentAttention, options.modelConfig.latentAttention)
+        XCTAssertEqual([adopted.vocabulary, adopted.hidden, adopted.heads], [options.vocabulary, options.hidden, options.heads])
+
+        let tuned = Trainer(options: adopted, corpus: corpus, validation: nil)
+        try tuned.initialize(from: loaded)
+        let ids: [Int32] = [63, 1, 2, 3, 63, 5, 9, 4]
+        XCTAssertEqual(tuned.model.forward(batch: ids, batch: 1).array, loaded.forward(batch: ids, batch: 1).array)
+        XCTAssertEqual(tuned.moeLayers[0].selectionBias!.array, source.moeLayers[0].selectionBias!.array)
+
+        var wider = options
+        wider.hidden = 32
+        XCTAssertThrowsError(try Trainer(options: wider, corpus: corpus, validation: nil).initialize(from: loaded))
+    }
+
     func testBiasRuleMovesTowardBalance() {
         var rng = RandomGenerator(seed: 5)
         let cfg = TransformerConfig.deepseekStyle(vocabulary: 16, hidden: 8, layers: 2, heads: 2, denseLayers: 1, denseIntermediate: 8,

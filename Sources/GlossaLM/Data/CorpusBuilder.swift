@@ -5,13 +5,23 @@ import Foundation
 /// Debian handbook, GNOME help and the fortunes packages; markup stripped; lines deduplicated
 /// across the language (first occurrence in sorted document order wins); a deterministic
 /// document-level split by a hash of the document's path (90% train, 5% valid, 5% test).
+/// A plain-text file (a user's domain text) builds the same layout, one document per paragraph.
 public enum CorpusBuilder {
-    public enum SourceKind: Sendable { case markup, fortunes }
+    public enum SourceKind: Sendable {
+        case markup, fortunes
+        /// A UTF-8 text file; paragraphs (separated by blank lines) are the documents.
+        case paragraphs
+    }
 
     public struct Source: Sendable {
         public let kind: SourceKind
-        /// A folder under the raw root.
+        /// A folder (for .paragraphs a file) under the raw root.
         public let folder: String
+
+        public init(kind: SourceKind, folder: String) {
+            self.kind = kind
+            self.folder = folder
+        }
     }
 
     public static let languages = ["en", "de", "es", "fr", "it", "nl", "pt"]
@@ -53,9 +63,17 @@ public enum CorpusBuilder {
 
     /// Every document of a source, in sorted path order.
     public static func documents(_ source: Source, raw: String) -> [Document] {
-        let root = raw + "/" + source.folder
+        let root = raw.isEmpty ? source.folder : raw + "/" + source.folder
         let fm = FileManager.default
         switch source.kind {
+        case .paragraphs:
+            guard let data = fm.contents(atPath: root) else { return [] }
+            let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+            return text.components(separatedBy: "\n\n").enumerated().compactMap { i, paragraph in
+                let lines = paragraph.split(separator: "\n").map { $0.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ") }
+                    .filter { !$0.isEmpty }
+                return lines.isEmpty ? nil : Document(id: "\(source.folder)#\(i)", lines: lines)
+            }
         case .markup:
             guard let walker = fm.enumerator(atPath: root) else { return [] }
             let files = walker.compactMap { $0 as? String }.filter { $0.hasSuffix(".html") || $0.hasSuffix(".page") }.sorted()
@@ -99,12 +117,12 @@ public enum CorpusBuilder {
     /// `out/<lang>/<split>.tokens` (little-endian UInt16 ids, documents separated by
     /// `endOfText`), and returns per-split counts.
     public static func build(language lang: String, raw: String, out: String, tokenizer: ByteLevelBPETokenizer,
-                             endOfText: Int32) throws -> LanguageStats {
+                             endOfText: Int32, sources: [Source]? = nil) throws -> LanguageStats {
         var seen = Set<String>()
         var texts: [Split: [String]] = [:]
         var tokens: [Split: [UInt16]] = [:]
         var stats = LanguageStats()
-        for source in sources(for: lang) {
+        for source in sources ?? Self.sources(for: lang) {
             for doc in documents(source, raw: raw) {
                 let fresh = doc.lines.filter { seen.insert($0).inserted }
                 guard !fresh.isEmpty else { continue }
