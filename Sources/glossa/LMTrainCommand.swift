@@ -54,6 +54,26 @@ struct LMTrain: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery: Int?
     @Option(name: .customLong("eval-every"), help: "Steps between validation evaluations.") var evalEvery: Int?
     @Option(help: "Comma-separated corpus languages.") var languages: String?
+    @Option(name: .customLong("trainable-embeddings"), help: ArgumentHelp(
+        "Embedding rows to train: all, none (frozen table, e.g. to keep SPAE's codebook valid) or spelled:PREFIX "
+            + "(rows whose vocabulary spelling starts with PREFIX, e.g. spelled:Ġt).", valueName: "rows"))
+    var trainableEmbeddings = "all"
+
+    /// The --trainable-embeddings rows; nil for all.
+    func trainableRows() throws -> [Int32]? {
+        switch trainableEmbeddings {
+        case "all": return nil
+        case "none": return []
+        case let spec where spec.hasPrefix("spelled:") && spec.count > "spelled:".count:
+            let prefix = String(spec.dropFirst("spelled:".count))
+            let bpe = try ByteLevelBPETokenizer(path: tokenizer)
+            let rows = (0..<Int32(bpe.vocabularySize)).filter { bpe.token(of: $0)?.hasPrefix(prefix) ?? false }
+            guard !rows.isEmpty else { throw CLIError("--trainable-embeddings: no token of \(tokenizer) is spelled with the prefix '\(prefix)'") }
+            return rows
+        default:
+            throw CLIError("--trainable-embeddings takes all, none or spelled:PREFIX, not '\(trainableEmbeddings)'")
+        }
+    }
 
     func run() throws {
         let checkpoint = out + "/checkpoint.safetensors"
@@ -83,6 +103,7 @@ struct LMTrain: ParsableCommand {
             if let v = checkpointEvery { options.checkpointEvery = v }
             if let v = evalEvery { options.evaluateEvery = v }
             if let v = languages { options.languages = v.split(separator: ",").map(String.init) }
+            options.trainableEmbeddingRows = try trainableRows()
             // The default warmup (100 steps) shrinks to a tenth of a short run; an explicit one must fit.
             if warmup == nil { options.warmupSteps = min(options.warmupSteps, options.steps / 10) }
         }
@@ -105,6 +126,9 @@ struct LMTrain: ParsableCommand {
         let log = try JSONLinesLog(path: out + "/log.jsonl")
         let peak = GemmBenchmark.measurePeak(minSeconds: 0.3).gflops
         let params = trainer.model.parameters.reduce(0) { $0 + $1.value.count }
+        if let rows = options.trainableEmbeddingRows {
+            FileHandle.standardError.write(Data("train: embedding table frozen except \(rows.count) rows\n".utf8))
+        }
         FileHandle.standardError.write(("train: \(params / 1000)k parameters, \(trainer.model.config.activeParametersPerToken / 1000)k active per token, "
             + "step \(trainer.step) → \(options.steps), \(options.batch)×\(options.length) tokens per step, sgemm peak \(Int(peak)) GFLOP/s\n").data(using: .utf8)!)
         let progress = ProgressReporter("train", total: options.steps - trainer.step, unit: "steps")

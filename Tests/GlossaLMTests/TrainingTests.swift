@@ -108,6 +108,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(options: wider, corpus: corpus, validation: nil).initialize(from: loaded))
     }
 
+    /// --trainable-embeddings: frozen rows keep their values bit for bit, open rows train.
+    func testFrozenEmbeddingRowsStayFixed() throws {
+        var options = tinyOptions()
+        options.trainableEmbeddingRows = [1, 2, 63]
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
+        let trainer = Trainer(options: options, corpus: corpus, validation: nil)
+        let before = trainer.model.embedding.weight.value.array
+        let attention = trainer.model.layers[0].parameters[0].value.array
+        for _ in 0..<3 { _ = trainer.trainStep() }
+        let after = trainer.model.embedding.weight.value.array
+        let width = options.hidden
+        for row in 0..<options.vocabulary {
+            let same = Array(before[row * width..<(row + 1) * width]) == Array(after[row * width..<(row + 1) * width])
+            XCTAssertEqual(same, ![1, 2, 63].contains(row), "row \(row)")
+        }
+        XCTAssertNotEqual(trainer.model.layers[0].parameters[0].value.array, attention, "the rest of the model trains")
+    }
+
     func testBiasRuleMovesTowardBalance() {
         var rng = RandomGenerator(seed: 5)
         let cfg = TransformerConfig.deepseekStyle(vocabulary: 16, hidden: 8, layers: 2, heads: 2, denseLayers: 1, denseIntermediate: 8,

@@ -29,6 +29,10 @@ public final class Trainer {
     let corpus: TokenCorpus
     let validation: TokenCorpus?
     let loss = CrossEntropy()
+    /// Taken at the first step, after any --init or --resume: frozen rows never change later.
+    lazy var embeddingRowFreeze: EmbeddingRowFreeze? = options.trainableEmbeddingRows.map {
+        EmbeddingRowFreeze(model.embedding.weight, trainable: $0)
+    }
 
     public init(options: TrainingOptions, corpus: TokenCorpus, validation: TokenCorpus?) {
         self.options = options
@@ -76,9 +80,11 @@ public final class Trainer {
         let value = loss.forward(logits: logits, targets: targets)
         let aux = moeLayers.reduce(Float(0)) { $0 + $1.lastAuxiliaryLoss }
         model.backward(loss.backward())
+        embeddingRowFreeze?.zeroGradient()
         let norm = clipGradientNorm(optimizer.parameters, maxNorm: options.clipNorm)
         let lr = schedule.learningRate(at: step)
         optimizer.step(learningRate: lr)
+        embeddingRowFreeze?.restore()
         let ratios = moeLayers.map(\.lastMaxLoadRatio)
         if options.biasUpdateRate > 0 { moeLayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) } }
         step += 1

@@ -35,6 +35,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var checkpointEvery = 100
     public var evaluateEvery = 200
     public var evaluationWindows = 8
+    /// Embedding rows the optimizer may change; nil: all of them. The others keep their values
+    /// (gradient zeroed before clipping, rows restored after each step): [] freezes the table,
+    /// as instruction tuning must to keep SPAE's codebook valid.
+    public var trainableEmbeddingRows: [Int32]?
 
     public init() {}
 
