@@ -6,7 +6,7 @@ import GlossaSpeech
 /// The shallow-fusion options shared by `glossa transcribe` and `glossa eval asr`.
 /// λ = 0.05, β = 0 were picked on the synthetic *valid* sets only (scripts/fusion_sweep.sh; docs/asr.md).
 struct FusionOptions: ParsableArguments {
-    static let defaultLM = "assets/lm/glossa-lm-v1"
+    static let defaultLM = "assets/lm/glossa-lm-v2"
     static let defaultWeight: Float = 0.05
     static let defaultLengthBonus: Float = 0
 

@@ -16,8 +16,8 @@ struct LMMTP: ParsableCommand {
         trunk unchanged). --resume continues from the checkpoint.
 
         Example:
-          glossa lm mtp --model assets/lm/glossa-lm-v1 --out runs/glossa-lm-v1-mtp --steps 300
-          glossa lm speculate --model runs/glossa-lm-v1-mtp/model
+          glossa lm mtp --model assets/lm/glossa-lm-v2 --out runs/glossa-lm-v2-mtp --steps 300
+          glossa lm speculate --model runs/glossa-lm-v2-mtp/model
         """)
 
     @OptionGroup var options: ModelOption

@@ -15,7 +15,7 @@ struct LMSpeculate: ParsableCommand {
         tokens/s of each (one process, same prompts).
 
         Example:
-          glossa lm speculate --model runs/glossa-lm-v1-mtp/model --prompts 5
+          glossa lm speculate --model runs/glossa-lm-v2-mtp/model --prompts 5
         """)
 
     @OptionGroup var options: ModelOption

@@ -16,7 +16,7 @@ struct Prompt: ParsableCommand {
 
         Example:
           glossa prompt --support boot.png=boot --support sandal.png=sandal --query shoe.png \\
-            --template induction --layers 2 --spae runs/spae-v1/model --lm runs/glossa-lm-v1/model
+            --template induction --layers 2 --spae assets/spae/glossa-spae-v1 --lm assets/lm/glossa-lm-v2
         """)
 
     @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []
@@ -24,7 +24,7 @@ struct Prompt: ParsableCommand {
     @Option(help: "Template name or .txt file.") var template = "induction"
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
-    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v1"
+    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v2"
     @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
     @Flag(help: "Subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.") var calibrate = false
 

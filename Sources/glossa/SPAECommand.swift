@@ -26,7 +26,7 @@ struct SPAETrain: ParsableCommand {
         end, model/ (fp16), a self-contained SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
 
         Example:
-          glossa spae train --lm runs/glossa-lm-v1/model --out runs/spae-v1 --steps 3000
+          glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v2 --steps 3000
         """)
 
     @Option(help: ArgumentHelp("Frozen LM folder (its embeddings are the codebook).", valueName: "dir")) var lm: String

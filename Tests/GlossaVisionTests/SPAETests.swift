@@ -28,6 +28,24 @@ final class SPAETests: XCTestCase {
         XCTAssertFalse(codebook.rows(for: ["shirt", "dress", "bag"]).isEmpty)
     }
 
+    /// The shipped SPAE's codebook rows are the shipped LM's input embeddings, bit for bit, and
+    /// each of its words is one token of the LM's tokenizer.
+    func testShippedCodebookIsTheShippedLMsEmbedding() throws {
+        let root = repositoryRoot()
+        let (spae, _) = try SPAEFile.load(root + "/assets/spae/glossa-spae-v1")
+        let lm = try SafetensorsFile(path: root + "/assets/lm/glossa-lm-v2/model.safetensors")
+        let table = try lm.tensor("model.embed_tokens.weight")
+        let tokenizer = try ByteLevelBPETokenizer(path: root + "/assets/lm/glossa-lm-v2/tokenizer.json")
+        let width = table.shape[1]
+        XCTAssertEqual(spae.codebook.embeddings.shape, [spae.codebook.count, width])
+        for (row, id) in spae.codebook.tokenIDs.enumerated() {
+            let lmRow = Array(UnsafeBufferPointer(start: table.data + Int(id) * width, count: width))
+            let codeRow = Array(UnsafeBufferPointer(start: spae.codebook.embeddings.data + row * width, count: width))
+            XCTAssertEqual(codeRow, lmRow, "codebook row \(row) (token \(id))")
+            XCTAssertEqual(tokenizer.encode(" " + spae.codebook.words[row]), [id])
+        }
+    }
+
     func tinySet(count: Int, seed: UInt64) -> (Tensor, [Int]) {
         var rng = RandomGenerator(seed: seed)
         let images = Tensor(zeros: [count, 1, 32, 32])
