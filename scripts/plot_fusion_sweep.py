@@ -25,7 +25,7 @@ for lang, per in sorted(wer.items()):
     xs = [lam for lam in lambdas if lam in per]
     left.plot(xs, [per[x] for x in xs], marker="o", label=lang)
 left.set_xlabel("λ (LM weight)")
-left.set_ylabel("WER % (valid, 25 utterances per language)")
+left.set_ylabel("WER % (valid sets)")
 left.legend()
 left.grid(alpha=0.3)
 mean = []

@@ -4,10 +4,10 @@ import GlossaLM
 import GlossaSpeech
 
 /// The shallow-fusion options shared by `glossa transcribe` and `glossa eval asr`.
-/// λ = 0.05, β = 0 were picked on the synthetic *valid* sets only (scripts/fusion_sweep.sh; docs/asr.md).
+/// λ = 0.1, β = 0 were picked on the synthetic *valid* sets only (scripts/fusion_sweep.sh; docs/asr.md).
 struct FusionOptions: ParsableArguments {
     static let defaultLM = "assets/lm/glossa-lm-v2"
-    static let defaultWeight: Float = 0.05
+    static let defaultWeight: Float = 0.1
     static let defaultLengthBonus: Float = 0
 
     @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",

@@ -50,6 +50,31 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertTrue(fused.text.contains("Paris"), fused.text)
     }
 
+    /// The transcript's first word is not scored by the LM and reaches it without its leading
+    /// space, as the LM's documents begin; later tokens are scored and fed as they are.
+    func testTheFirstWordReachesTheLMWithoutItsSpace() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let tokenizer = transcriber.vocabulary.tokenizer
+        let lm = toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: 5)
+        let fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0.5, lengthBonus: 0)
+        let choose = tokenizer.encode(" Choose"), the = tokenizer.encode(" the")
+        XCTAssertEqual(fusion.spaceless(choose[0]), tokenizer.encode("Choose"))
+        XCTAssertEqual(fusion.spaceless(tokenizer.encode("Choose")[0]), [tokenizer.encode("Choose")[0]], "no space: unchanged")
+
+        let (fresh, none) = fusion.start(context: [])
+        XCTAssertNil(none, "the first token gets no LM term")
+        var state = fresh
+        XCTAssertEqual(state.length, 1)
+        _ = fusion.advance(&state, token: choose[0])
+        XCTAssertEqual(state.length, 1 + tokenizer.encode("Choose").count)
+        _ = fusion.advance(&state, token: the[0])
+        XCTAssertEqual(state.length, 2 + tokenizer.encode("Choose").count)
+
+        let (resumed, scores) = fusion.start(context: choose + the)
+        XCTAssertNotNil(scores)
+        XCTAssertEqual(resumed.length, state.length, "a later window's context starts the same way")
+    }
+
     func testMismatchedVocabulariesAreRefused() throws {
         let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
         let multilingual = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))

@@ -9,6 +9,12 @@ import GlossaTensor
 /// and nothing is added for special or timestamp tokens. Each beam carries its own LM
 /// decoding state (forks are cheap: see LayerKVCache), advanced only by text tokens; the LM's
 /// context is the transcript so far, across 30 s windows.
+///
+/// The transcript's first word: Whisper writes it with a leading space (" The"), while the LM's
+/// documents begin without one ("The"), so after end-of-text the LM gives " The" about
+/// e^-8 of the probability of "The" and would penalise every first word by a different, arbitrary
+/// amount. The first text token is therefore not scored by the LM (it has no context to judge
+/// it by anyway), and the LM reads it without its space, as its own documents begin.
 public struct ShallowFusion {
     public let model: TransformerLM
     public let weight: Float
@@ -16,6 +22,7 @@ public struct ShallowFusion {
     /// Tokens of the transcript kept as LM context at the start of each window.
     public var contextTokens = 128
     let endOfText: Int32
+    let tokenizer: ByteLevelBPETokenizer
 
     /// Fails unless the LM's tokenizer spells every LM id exactly as Whisper's does: fused
     /// scores add log-probabilities of the same token ids, so the vocabularies must agree.
@@ -32,22 +39,36 @@ public struct ShallowFusion {
         self.weight = weight
         self.lengthBonus = lengthBonus
         endOfText = whisper.endOfText
+        self.tokenizer = tokenizer
     }
 
     /// With λ = β = 0 fusion is skipped entirely, so decoding is exactly unfused.
     public var isActive: Bool { weight != 0 || lengthBonus != 0 }
 
     /// An LM state primed with end-of-text and the transcript's last tokens; returns the state
-    /// and the LM's log-probabilities for the next token.
-    func start(context: [Int32]) -> (DecodingState, Tensor) {
+    /// and the LM's log-probabilities for the next token (nil at the transcript's start: the
+    /// first token is not scored).
+    func start(context: [Int32]) -> (DecodingState, Tensor?) {
         var state = model.makeState()
-        let logits = model.forward([endOfText] + context.suffix(contextTokens), state: &state, allLogits: false)
-        return (state, logits.logSoftmax())
+        var tokens = Array(context.suffix(contextTokens))
+        if tokens.count == context.count, let first = tokens.first {
+            tokens = spaceless(first) + tokens.dropFirst()
+        }
+        let logits = model.forward([endOfText] + tokens, state: &state, allLogits: false)
+        return (state, tokens.isEmpty ? nil : logits.logSoftmax())
     }
 
-    /// Advances a beam's LM state by one text token.
+    /// Advances a beam's LM state by one text token (the first one without its leading space).
     func advance(_ state: inout DecodingState, token: Int32) -> Tensor {
-        model.forward([token], state: &state, allLogits: false).logSoftmax()
+        model.forward(state.length == 1 ? spaceless(token) : [token], state: &state, allLogits: false).logSoftmax()
+    }
+
+    /// A token spelled without its leading space, in the LM's tokens (" Choose" → "Cho", "ose");
+    /// the token itself when it has no leading space or is not whole UTF-8 on its own.
+    func spaceless(_ token: Int32) -> [Int32] {
+        let bytes = tokenizer.decodeBytes([token])
+        guard bytes.count > 1, bytes[0] == 0x20, let text = String(validating: bytes.dropFirst(), as: UTF8.self) else { return [token] }
+        return tokenizer.encode(text)
     }
 
     /// The fusion term for `token` given the LM's log-probabilities (0 for non-text tokens).

@@ -55,7 +55,7 @@ struct WhisperWindowDecoder {
     /// Greedy (or sampled) decoding; with fusion, candidates are scored by the fused score.
     /// Returns the tokens and their ASR log-probability sum (fusion only steers the choice).
     private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64,
-                        lm: (DecodingState, Tensor)?) -> ([Int32], Double) {
+                        lm: (DecodingState, Tensor?)?) -> ([Int32], Double) {
         var state = state
         var lmState = lm?.0, lmLogProbs = lm?.1
         var logits = firstLogits
@@ -102,7 +102,7 @@ struct WhisperWindowDecoder {
     /// them are finished; the winner has the best sum log-prob / length.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
-                            lm: (DecodingState, Tensor)?) -> ([Int32], Double) {
+                            lm: (DecodingState, Tensor?)?) -> ([Int32], Double) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
             var state: WhisperModel.DecoderState; var logits: Tensor
