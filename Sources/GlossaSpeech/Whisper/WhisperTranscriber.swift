@@ -114,9 +114,12 @@ public final class WhisperTranscriber {
                                            filters: WhisperLogitFilters(vocabulary: vocabulary, timestamps: options.timestamps),
                                            sampleLength: options.sampleLength, fusion: options.fusion)
         // transcribe.py detects the language once, on the first 30 s of the padded spectrogram.
+        // That window is the first decoding window too when the audio lasts 30 s or more.
         var language = options.language
+        var firstWindow: Tensor?
         if language == nil, contentFrames > 0 {
-            language = detectLanguage(audio: model.encode(Self.window(of: mel, from: 0, frames: windowFrames, width: windowFrames)))?.code
+            firstWindow = model.encode(Self.window(of: mel, from: 0, frames: windowFrames, width: windowFrames))
+            language = detectLanguage(audio: firstWindow!)?.code
         }
         var segments: [Segment] = []
         var allTokens: [Int32] = []
@@ -124,7 +127,8 @@ public final class WhisperTranscriber {
         var seek = 0
         while seek < contentFrames {
             let segmentSize = min(windowFrames, contentFrames - seek)
-            let audio = model.encode(Self.window(of: mel, from: seek, frames: segmentSize, width: windowFrames))
+            let reusable = seek == 0 && segmentSize == windowFrames ? firstWindow : nil
+            let audio = reusable ?? model.encode(Self.window(of: mel, from: seek, frames: segmentSize, width: windowFrames))
             let prefix = try prompt(previous: Array(allTokens[promptResetSince...]), language: language, options: options)
 
             let lmContext = allTokens.filter(vocabulary.isText)
