@@ -16,15 +16,20 @@ struct ConvGeometry {
     /// (Caffe's im2col).
     /// `ld` is the distance between rows of `col` (≥ outPixels), so several images can sit
     /// side by side in one column matrix.
+    /// Output columns first..<last, those whose input column ix = xo·s − p + kw lies inside the image.
+    @inline(__always)
+    func insideColumns(kw: Int) -> (Int, Int) {
+        let first = min(outWidth, max(0, (padW - kw + strideW - 1) / strideW))
+        return (first, min(outWidth, max(first, (width - 1 + padW - kw) / strideW + 1)))
+    }
+
     func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         let (oh, ow) = (outHeight, outWidth)
         for c in 0..<channels {
             for kh in 0..<kernelH {
                 for kw in 0..<kernelW {
                     let row = col + ((c * kernelH + kh) * kernelW + kw) * ld
-                    // Output columns whose input column ix = xo·s − p + kw lies inside the image.
-                    let first = min(ow, max(0, (padW - kw + strideW - 1) / strideW))
-                    let last = min(ow, max(first, (width - 1 + padW - kw) / strideW + 1))
+                    let (first, last) = insideColumns(kw: kw)
                     for y in 0..<oh {
                         let iy = y * strideH - padH + kh
                         let dst = row + y * ow
@@ -50,14 +55,16 @@ struct ConvGeometry {
             for kh in 0..<kernelH {
                 for kw in 0..<kernelW {
                     let row = col + ((c * kernelH + kh) * kernelW + kw) * ld
+                    let (first, last) = insideColumns(kw: kw)
+                    guard first < last else { continue }
                     for y in 0..<oh {
                         let iy = y * strideH - padH + kh
                         guard iy >= 0 && iy < height else { continue }
-                        let dst = dx + (c * height + iy) * width
-                        for xo in 0..<ow {
-                            let ix = xo * strideW - padW + kw
-                            if ix >= 0 && ix < width { dst[ix] += row[y * ow + xo] }
-                        }
+                        let dst = dx + (c * height + iy) * width - padW + kw
+                        let src = row + y * ow
+                        // Rows are short (8–32 columns): a plain loop the compiler vectorises
+                        // beats a call into Vec's lane-wide kernels, whose tails are scalar.
+                        for xo in first..<last { dst[xo * strideW] += src[xo] }
                     }
                 }
             }

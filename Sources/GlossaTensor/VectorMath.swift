@@ -163,28 +163,6 @@ public enum Vec {
               b[12] < a[12] ? b[12] : a[12], b[13] < a[13] ? b[13] : a[13], b[14] < a[14] ? b[14] : a[14], b[15] < a[15] ? b[15] : a[15])
     }
 
-    /// Nearest-code search from a cross-product row: overwrites row[c] with
-    /// offsets[c] − 2·row[c] (‖e_c‖² − 2 t·e_c: the squared distance less ‖t‖²) and returns
-    /// the first index of the minimum, as a scalar argmin would. One vector pass finds the
-    /// minimum; a scan that stops at its first occurrence finds the index.
-    public static func shiftedArgmin(_ row: UnsafeMutablePointer<Float>, offsets: UnsafePointer<Float>, _ n: Int) -> Int {
-        precondition(n > 0, "argmin of an empty run")
-        var acc = Lanes(repeating: .infinity)
-        var i = 0
-        while i + width <= n {
-            let v = load(offsets + i) - 2 * load(row + i)
-            store(v, row + i)
-            acc = lanesMin(acc, v)
-            i += width
-        }
-        var m = Float.infinity
-        for j in 0..<width { m = acc[j] < m ? acc[j] : m }
-        while i < n { row[i] = offsets[i] - 2 * row[i]; m = row[i] < m ? row[i] : m; i += 1 }
-        var index = 0
-        while index < n - 1 && row[index] != m { index += 1 }
-        return index
-    }
-
     /// Clamps each lane to [low, high]; NaN lanes stay NaN (the comparisons are false).
     @inlinable @inline(__always)
     public static func lanesClamp(_ x: Lanes, _ low: Float, _ high: Float) -> Lanes {

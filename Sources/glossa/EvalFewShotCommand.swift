@@ -17,7 +17,7 @@ struct EvalFewShot: ParsableCommand {
         next to chance and a nearest-neighbour classifier over the same token bags.
 
         Example:
-          glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v1 --lm assets/lm/glossa-lm-v2
+          glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v2 --lm assets/lm/glossa-lm-v2
         """)
 
     static let labelNames = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
@@ -32,7 +32,7 @@ struct EvalFewShot: ParsableCommand {
     var calibrate = false
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
-    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v2"
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
     @Flag(help: "Print JSON.") var json = false

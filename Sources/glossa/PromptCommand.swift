@@ -16,14 +16,14 @@ struct Prompt: ParsableCommand {
 
         Example:
           glossa prompt --support boot.png=boot --support sandal.png=sandal --query shoe.png \\
-            --template induction --layers 2 --spae assets/spae/glossa-spae-v1 --lm assets/lm/glossa-lm-v2
+            --template induction --layers 2 --spae assets/spae/glossa-spae-v2 --lm assets/lm/glossa-lm-v2
         """)
 
     @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []
     @Option(help: ArgumentHelp("The image to classify.", valueName: "image")) var query: String
     @Option(help: "Template name or .txt file.") var template = "induction"
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
-    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v2"
     @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
     @Flag(help: "Subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.") var calibrate = false

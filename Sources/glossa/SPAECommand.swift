@@ -13,6 +13,8 @@ struct SPAE: ParsableCommand {
         subcommands: [SPAETrain.self, SPAEEval.self])
 
     static let defaultFashionMNIST = "data/raw/usr/share/datasets/fashion-mnist"
+    /// The shipped SPAE, the default of every command that reads images as words.
+    static let defaultModel = "assets/spae/glossa-spae-v2"
 }
 
 struct SPAETrain: ParsableCommand {
@@ -39,7 +41,7 @@ struct SPAETrain: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 2e-3
     @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery = 200
     @Option(help: "Pyramid layers (1×1, 2×2, 4×4, 8×8, then further 8×8 layers; up to 6).") var layers = SPAEModel.Config().layers
-    @Option(name: .customLong("semantic-weight"), help: "Weight of the candidate-word loss on layers 1–2.") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
+    @Option(name: .customLong("semantic-weight"), help: "Weight of the semantic head's label-word loss (it trains only the head; see SPAETrainer).") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
 
@@ -116,7 +118,7 @@ struct SPAEEval: ParsableCommand {
           glossa spae eval --spae runs/spae-v1/model --json
         """)
 
-    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
     @Option(help: "Test images to use (default: all 10,000).") var limit = 10_000
     @Flag(help: "Print JSON.") var json = false

@@ -20,7 +20,7 @@ struct TokenizeImage: ParsableCommand {
         """)
 
     @Argument(help: ArgumentHelp("PNG images.", valueName: "image")) var images: [String]
-    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: "Pyramid layers to print (default: all of the model's).") var layers: Int?
     @Flag(help: "Print JSON.") var json = false
     @Option(help: ArgumentHelp("Also write a self-contained HTML page of inputs, reconstructions by depth and word grids.", valueName: "file"))
@@ -94,7 +94,7 @@ struct Render: ParsableCommand {
         """)
 
     @Argument(help: ArgumentHelp("Tokens JSON from tokenize --json.", valueName: "tokens.json")) var tokens: String
-    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = "assets/spae/glossa-spae-v1"
+    @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(name: .shortAndLong, help: ArgumentHelp("Output PNG.", valueName: "file")) var output: String
 
     func run() throws {

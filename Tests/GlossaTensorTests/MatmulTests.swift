@@ -99,16 +99,20 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(c.array, (0..<37).map { Float(5 * $0 + 2) })
     }
 
-    func testShiftedArgminMatchesAScalarSearch() {
+    /// The fused nearest-code search equals a scalar search, ties to the lower index, for
+    /// codebook sizes around the 32-code lane group and the 512-code tile, odd row counts
+    /// (the last row has no partner) and a row count that spreads over threads.
+    func testNearestCodeSearchMatchesAScalarSearch() {
         var rng = RandomGenerator(seed: 4)
-        for n in [1, 15, 16, 17, 100, 8192] {
-            let cross = (0..<n).map { _ in Float(rng.int(below: 9)) }  // many ties: the first must win
-            let offsets = (0..<n).map { _ in Float(rng.int(below: 5)) }
-            let expected = zip(offsets, cross).map { $0 - 2 * $1 }
-            var row = cross
-            let index = row.withUnsafeMutableBufferPointer { r in offsets.withUnsafeBufferPointer { Vec.shiftedArgmin(r.baseAddress!, offsets: $0.baseAddress!, n) } }
-            XCTAssertEqual(row, expected)
-            XCTAssertEqual(index, expected.firstIndex(of: expected.min()!)!, "n = \(n)")
+        for (k, rows) in [(1, 1), (31, 3), (33, 5), (512, 2), (700, 130)] {
+            // Small integers: exact sums, and many equal distances, so the tie rule is tested.
+            let codebook = Tensor((0..<(k * 3)).map { _ in Float(rng.int(below: 3)) }, shape: [k, 3])
+            let targets = Tensor((0..<(rows * 3)).map { _ in Float(rng.int(below: 3)) }, shape: [rows, 3])
+            let found = NearestCodeSearch(codebook: codebook).nearest(targets.data, rows: rows)
+            for r in 0..<rows {
+                let distances = (0..<k).map { c in (0..<3).reduce(Float(0)) { $0 + pow(targets[r, $1] - codebook[c, $1], 2) } }
+                XCTAssertEqual(Int(found[r]), distances.firstIndex(of: distances.min()!)!, "k \(k), row \(r)")
+            }
         }
     }
 

@@ -1,10 +1,10 @@
 /// Words for Fashion-MNIST's classes, and the candidate codebook rows the semantic loss pulls
 /// each class's layer-1 token toward.
 public enum FashionWords {
-    /// Single whole-word tokens of Whisper's vocabulary only ("sandal", "trousers" and
-    /// "pullover" split into pieces, so their classes use other words).
+    /// Single whole-word tokens of Whisper's vocabulary only ("sandal" and "pullover" split
+    /// into pieces, so their classes use other words).
     public static let classWords: [[String]] = [
-        ["shirt", "shirts", "vest"], ["pants", "jeans"], ["sweater", "jumper"],
+        ["shirt", "shirts", "top", "tops", "tee", "vest"], ["trousers", "pants", "jeans"], ["sweater", "jumper", "hoodie"],
         ["dress", "dresses", "gown", "skirt"], ["coat", "coats", "jacket", "jackets"],
         ["slippers", "heel", "heels", "strap", "straps", "sole"], ["shirt", "shirts"],
         ["sneakers", "shoe", "shoes"], ["bag", "bags", "purse", "wallet", "backpack"], ["boot", "boots", "ankle"],

@@ -32,7 +32,7 @@ public struct SPAEEvaluation: Codable {
             x.data.update(from: images.data + start * size, count: count * size)
             // Throughput is the tokenize + render path: encode, quantize, decode at full depth.
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let out = model.quantizer.forward(model.encode(x), codebook: codebook)
+            let out = model.quantize(model.encode(x), codebook: codebook).output
             let full = model.decode(out.reconstructions[layers - 1])
             seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let decoded = (1..<layers).map { model.decode(out.reconstructions[$0 - 1]) } + [full]
@@ -40,7 +40,7 @@ public struct SPAEEvaluation: Codable {
                 if candidates[labels[start + i]][1]?.contains(out.codes[0][i]) == true { hits += 1 }
             }
             for codes in out.codes { for k in codes { histogram[Int(k)] += 1 } }
-            let again = model.quantizer.forward(model.encode(Self.asRendered(full, channels: c)), codebook: codebook)
+            let again = model.quantize(model.encode(Self.asRendered(full, channels: c)), codebook: codebook).output
             for i in 0..<count where again.codes[0][i] == out.codes[0][i] { sameWord += 1 }
             for l in 0..<layers {
                 for i in 0..<count {

@@ -57,7 +57,7 @@ public enum SPAEFile {
 extension SPAEModel {
     /// Words per pyramid layer for one preprocessed image [C, 32, 32].
     public func tokenize(_ input: Tensor, layers: Int? = nil) -> [[Int32]] {
-        let out = quantizer.forward(encode(input.reshaped([1] + input.shape)), codebook: mappedCodebook())
+        let out = quantize(encode(input.reshaped([1] + input.shape)), codebook: mappedCodebook()).output
         return Array(out.codes.prefix(layers ?? config.layers))
     }
 

@@ -14,11 +14,12 @@ public final class SPAEModel: Module {
         /// proportion to it, and it is half the image's encode + decode FLOPs at 64.
         public var latentDim = 32
         public var width = 64
-        /// 1×1, 2×2, 4×4, 8×8 and one more 8×8 layer: the fifth adds a second code at every
-        /// position, which the reconstruction needs (4 layers stayed near 16 dB in early runs).
-        public var layers = 5
-        /// Codebook rows layer 1 may choose from (nil: all): the concept words, so that the one
-        /// token that summarises an image is a word about what it shows.
+        /// 1×1, 2×2, 4×4 and 8×8 (up to two more 8×8 layers are possible; glossa-spae-v1's
+        /// fifth added 0.01 dB for 43% more nearest-code search).
+        public var layers = 4
+        /// The concept words layer 1 chooses among, by `SemanticHead` (nil: layer 1 is the
+        /// nearest code to the mean latent, like every other layer), so that the one token that
+        /// summarises an image is a word about what it shows.
         public var layerOneRows: [Int32]?
         public init() {}
     }
@@ -32,9 +33,10 @@ public final class SPAEModel: Module {
     let decoderActivations: [Activation]
     /// Maps LM embeddings [K, D_lm] to the latent space [K, latentDim].
     public let codebookMap: Linear
-    /// Maps the concept words (`config.layerOneRows`) on their own, so the semantic loss can
-    /// place them where each class's layer-1 targets lie without moving the other codes.
+    /// Maps the concept words (`config.layerOneRows`) on their own, so the codebook loss can
+    /// place each where the mean latents of the images given it lie without moving the other codes.
     public let layerOneMap: Linear?
+    public let semanticHead: SemanticHead?
     public let quantizer: StreamingAverageQuantizer
 
     public init(config: Config, codebook: LexicalCodebook, seed: UInt64) {
@@ -58,12 +60,25 @@ public final class SPAEModel: Module {
         codebookMap = map
         layerOneMap = config.layerOneRows == nil ? nil
             : Linear(weight: Parameter("codebook_map_layer_one.weight", map.weight.value.copy()), bias: nil)
+        semanticHead = config.layerOneRows.map {
+            SemanticHead(latentDim: d, lmDim: codebook.embeddings.lastDim, rows: $0, rng: &rng)
+        }
         quantizer = StreamingAverageQuantizer(layers: config.layers)
-        if let rows = config.layerOneRows { quantizer.allowedRows[1] = rows }
     }
 
     public var parameters: [Parameter] {
         (encoder + decoder).flatMap(\.parameters) + codebookMap.parameters + (layerOneMap?.parameters ?? [])
+            + (semanticHead?.parameters ?? [])
+    }
+
+    /// The pyramid's codes for latent rows z: layer 1 from the semantic head (when the model
+    /// has one), the rest by the quantizer's search. With `labelWords` (training), also the
+    /// head's loss, whose gradients `semanticHead.backward` then accumulates.
+    public func quantize(_ z: Tensor, codebook: Tensor, labelWords: [[Int32]]? = nil)
+        -> (output: StreamingAverageQuantizer.Output, semanticLoss: Float) {
+        guard let semanticHead else { return (quantizer.forward(z, codebook: codebook), 0) }
+        let (codes, loss) = semanticHead.forward(z, conceptEmbeddings: conceptEmbeddings(semanticHead.rows), labelWords: labelWords)
+        return (quantizer.forward(z, codebook: codebook, given: [1: codes]), loss)
     }
 
     /// images [N, C, 32, 32] → latent rows [N · 64, latentDim].

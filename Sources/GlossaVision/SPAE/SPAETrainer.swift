@@ -5,7 +5,7 @@ import GlossaTensor
 
 /// Trains SPAE on labelled images: reconstruction (MSE at the full depth and at one random
 /// shallower depth per step, so every depth learns to decode), plus the quantizer's
-/// commitment, codebook and semantic losses; AdamW with warmup + cosine and clipping.
+/// commitment and codebook losses and the semantic head's label-word loss; AdamW with warmup + cosine and clipping.
 /// Batches are a function of (seed, step), so a resumed run continues identically.
 public final class SPAETrainer {
     public struct Options: Codable, Equatable {
@@ -15,7 +15,10 @@ public final class SPAETrainer {
         public var warmupSteps = 100
         public var seed: UInt64 = 1
         public var commitment: Float = 0.25
-        public var semanticWeight: Float = 1
+        /// Scales the semantic head's loss. Its gradients reach only the head, so the weight
+        /// matters through the shared gradient-norm clip: kept small, the head cannot shrink
+        /// the reconstruction's share of the clipped step.
+        public var semanticWeight: Float = 0.1
         public init() {}
     }
 
@@ -45,7 +48,6 @@ public final class SPAETrainer {
         self.labels = labels
         self.candidates = candidates
         model.quantizer.commitment = options.commitment
-        model.quantizer.semanticWeight = options.semanticWeight
         optimizer = AdamW(model.parameters, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0)
         schedule = WarmupCosineSchedule(peak: options.learningRate, floor: options.learningRate / 10,
                                         warmupSteps: min(options.warmupSteps, options.steps), totalSteps: options.steps)
@@ -65,7 +67,7 @@ public final class SPAETrainer {
         model.zeroGrad()
         let z = model.encode(x)
         let codebook = model.mappedCodebook()
-        let out = model.quantizer.forward(z, codebook: codebook, candidates: pick.map { candidates[labels[$0]] })
+        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: pick.map { candidates[labels[$0]][1] ?? [] })
         let layers = model.config.layers
         let depths = layers > 1 ? [rng.int(below: layers - 1) + 1, layers] : [1]
         var dReconstructions = [Tensor?](repeating: nil, count: layers)
@@ -80,11 +82,12 @@ public final class SPAETrainer {
         let (dz, dCodebook) = model.quantizer.backward(dReconstructions)
         model.encodeBackward(dz)
         model.mappedCodebookBackward(dCodebook)
+        model.semanticHead?.backward(weight: options.semanticWeight)
         clipGradientNorm(optimizer.parameters, maxNorm: 1)
         optimizer.step(learningRate: schedule.learningRate(at: step))
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return StepRecord(step: step, reconstruction: reconstruction, commitment: out.commitmentLoss, semantic: out.semanticLoss,
+        return StepRecord(step: step, reconstruction: reconstruction, commitment: out.commitmentLoss, semantic: semantic,
                           distinctCodes: Set(out.codes.joined()).count,
                           imagesPerSecond: Double(b) / seconds)
     }
