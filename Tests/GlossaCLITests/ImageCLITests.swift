@@ -31,7 +31,7 @@ final class ImageCLITests: XCTestCase {
         XCTAssertEqual(layers.map { ($0["tokens"] as! [Any]).count }, [1, 4, 16, 64])
         let report = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         XCTAssertTrue(report.contains("data:image/png;base64,"))
-        XCTAssertEqual(report.components(separatedBy: "<img").count - 1, 6, "input + 5 depths")
+        XCTAssertEqual(report.components(separatedBy: "<img").count - 1, 5, "input + 4 depths")
 
         try json.stdout.write(toFile: folder + "/tokens.json", atomically: true, encoding: .utf8)
         let render = try runGlossa(["render", folder + "/tokens.json", "--spae", spae, "-o", folder + "/out.png"])
