@@ -66,7 +66,7 @@ struct SPAETrain: ParsableCommand {
             var config = SPAEModel.Config()
             config.layers = layers
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
-            config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).flatMap { $0[1] ?? [] })).sorted()
+            config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
             model = SPAEModel(config: config, codebook: codebook, seed: 1)
         }
         let candidates = FashionWords.candidates(in: model.codebook)

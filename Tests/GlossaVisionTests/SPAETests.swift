@@ -70,7 +70,7 @@ final class SPAETests: XCTestCase {
         (config.latentDim, config.width, config.layerOneRows) = (8, 8, [0, 1, 5, 6, 9])
         let model = SPAEModel(config: config, codebook: codebook, seed: 3)
         let (images, labels) = tinySet(count: 64, seed: 4)
-        let candidates: [[Int: [Int32]]] = [[1: [0, 1]], [1: [5, 6]]]
+        let candidates: [[Int32]] = [[0, 1], [5, 6]]
         var options = SPAETrainer.Options()
         (options.steps, options.batch, options.learningRate, options.warmupSteps) = (60, 16, 5e-3, 5)
         let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, candidates: candidates)

@@ -18,7 +18,7 @@ public struct SPAEEvaluation: Codable {
     public var imagesPerSecond: Double = 0
     public var images = 0
 
-    public static func run(model: SPAEModel, images: Tensor, labels: [Int], candidates: [[Int: [Int32]]], batch: Int = 100) -> SPAEEvaluation {
+    public static func run(model: SPAEModel, images: Tensor, labels: [Int], candidates: [[Int32]], batch: Int = 100) -> SPAEEvaluation {
         let n = labels.count, layers = model.config.layers, c = model.config.channels
         var squared = [Double](repeating: 0, count: layers), ssimSum = [Double](repeating: 0, count: layers)
         var hits = 0, sameWord = 0
@@ -37,7 +37,7 @@ public struct SPAEEvaluation: Codable {
             seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let decoded = (1..<layers).map { model.decode(out.reconstructions[$0 - 1]) } + [full]
             for i in 0..<count {
-                if candidates[labels[start + i]][1]?.contains(out.codes[0][i]) == true { hits += 1 }
+                if candidates[labels[start + i]].contains(out.codes[0][i]) { hits += 1 }
             }
             for codes in out.codes { for k in codes { histogram[Int(k)] += 1 } }
             let again = model.quantize(model.encode(Self.asRendered(full, channels: c)), codebook: codebook).output

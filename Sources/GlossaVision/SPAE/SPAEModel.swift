@@ -37,6 +37,8 @@ public final class SPAEModel: Module {
     /// place each where the mean latents of the images given it lie without moving the other codes.
     public let layerOneMap: Linear?
     public let semanticHead: SemanticHead?
+    /// The concept words' frozen LM rows [A, D_lm] (`config.layerOneRows`), gathered once.
+    let conceptEmbeddings: Tensor?
     public let quantizer: StreamingAverageQuantizer
 
     public init(config: Config, codebook: LexicalCodebook, seed: UInt64) {
@@ -60,6 +62,11 @@ public final class SPAEModel: Module {
         codebookMap = map
         layerOneMap = config.layerOneRows == nil ? nil
             : Linear(weight: Parameter("codebook_map_layer_one.weight", map.weight.value.copy()), bias: nil)
+        conceptEmbeddings = config.layerOneRows.map { rows in
+            let e = Tensor(uninitialized: [rows.count, codebook.embeddings.lastDim])
+            for (i, r) in rows.enumerated() { e.row(i).assign(codebook.embeddings.row(Int(r))) }
+            return e
+        }
         semanticHead = config.layerOneRows.map {
             SemanticHead(latentDim: d, lmDim: codebook.embeddings.lastDim, rows: $0, rng: &rng)
         }
@@ -76,8 +83,8 @@ public final class SPAEModel: Module {
     /// head's loss, whose gradients `semanticHead.backward` then accumulates.
     public func quantize(_ z: Tensor, codebook: Tensor, labelWords: [[Int32]]? = nil)
         -> (output: StreamingAverageQuantizer.Output, semanticLoss: Float) {
-        guard let semanticHead else { return (quantizer.forward(z, codebook: codebook), 0) }
-        let (codes, loss) = semanticHead.forward(z, conceptEmbeddings: conceptEmbeddings(semanticHead.rows), labelWords: labelWords)
+        guard let semanticHead, let conceptEmbeddings else { return (quantizer.forward(z, codebook: codebook), 0) }
+        let (codes, loss) = semanticHead.forward(z, conceptEmbeddings: conceptEmbeddings, labelWords: labelWords)
         return (quantizer.forward(z, codebook: codebook, given: [1: codes]), loss)
     }
 
@@ -103,8 +110,8 @@ public final class SPAEModel: Module {
     /// The concept words' rows come from `layerOneMap`.
     public func mappedCodebook() -> Tensor {
         let mapped = codebookMap(codebook.embeddings)
-        if let layerOneMap, let rows = config.layerOneRows {
-            let own = layerOneMap(conceptEmbeddings(rows))
+        if let layerOneMap, let rows = config.layerOneRows, let conceptEmbeddings {
+            let own = layerOneMap(conceptEmbeddings)
             for (i, r) in rows.enumerated() { mapped.row(Int(r)).assign(own.row(i)) }
         }
         return mapped
@@ -123,11 +130,6 @@ public final class SPAEModel: Module {
         _ = codebookMap.backward(dCodebook)
     }
 
-    private func conceptEmbeddings(_ rows: [Int32]) -> Tensor {
-        let e = Tensor(uninitialized: [rows.count, codebook.embeddings.lastDim])
-        for (i, r) in rows.enumerated() { e.row(i).assign(codebook.embeddings.row(Int(r))) }
-        return e
-    }
 
     /// latent rows [N · 64, latentDim] → images [N, C, 32, 32].
     public func decode(_ rows: Tensor) -> Tensor {

@@ -38,10 +38,10 @@ public final class SPAETrainer {
     public private(set) var step = 0
     let images: Tensor      // [N, C, 32, 32]
     let labels: [Int]
-    let candidates: [[Int: [Int32]]]
+    let candidates: [[Int32]]
     let schedule: WarmupCosineSchedule
 
-    public init(model: SPAEModel, options: Options, images: Tensor, labels: [Int], candidates: [[Int: [Int32]]]) {
+    public init(model: SPAEModel, options: Options, images: Tensor, labels: [Int], candidates: [[Int32]]) {
         self.model = model
         self.options = options
         self.images = images
@@ -67,7 +67,7 @@ public final class SPAETrainer {
         model.zeroGrad()
         let z = model.encode(x)
         let codebook = model.mappedCodebook()
-        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: pick.map { candidates[labels[$0]][1] ?? [] })
+        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: pick.map { candidates[labels[$0]] })
         let layers = model.config.layers
         let depths = layers > 1 ? [rng.int(below: layers - 1) + 1, layers] : [1]
         var dReconstructions = [Tensor?](repeating: nil, count: layers)
