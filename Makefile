@@ -58,6 +58,7 @@ demo: build models
 bench: build models
 	$(GLOSSA) bench blas
 	$(GLOSSA) bench lm
+	$(GLOSSA) bench whisper
 	$(GLOSSA) bench tokenizer --tokenizer models/whisper-base/tokenizer.json \
 	  --text Tests/GlossaLMTests/Fixtures/tokenizer_multilingual.jsonl
 

@@ -31,9 +31,11 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         // glibc's malloc tuning (mallopt), which the Glibc module does not export.
         .systemLibrary(name: "CMalloc"),
+        // __builtin_prefetch, which Swift has no spelling for (SkinnyGemm).
+        .systemLibrary(name: "CPrefetch"),
 
         .target(name: "GlossaSupport", swiftSettings: glossaSettings),
-        .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc"], swiftSettings: glossaSettings),
+        .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc", "CPrefetch"], swiftSettings: glossaSettings),
         .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
         .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
         .target(name: "GlossaSpeech", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CSndFile", "CFFTW", "CSoxr", "CZlib"],

@@ -66,9 +66,11 @@ public final class ScaledDotProductAttention {
             }
         }
         // Long sequences (the Whisper encoder's 1500 frames): one head per core, measured
-        // ~2× faster than threading each head's skinny (k = 64) products.
+        // ~2× faster than threading each head's skinny (k = 64) products. A few queries over
+        // many keys (a beam step's cross-attention: 5 × 1,500 per head) too: threading each
+        // head's small products cost more in hand-offs than the products themselves.
         let threads = min(batch * heads, Parallel.threadCount)
-        if threads > 1 && tq * tk >= 262_144 && !Parallel.isInsideRegion {
+        if threads > 1 && (tq * tk >= 262_144 || batch * heads * tq * tk >= 32_768) && !Parallel.isInsideRegion {
             // Thread t takes heads t, t + threads, …, reusing scratch block t.
             Parallel.forEachWithSerialBLAS(threads) { t in
                 for index in stride(from: t, to: batch * heads, by: threads) { oneHead(index, t) }

@@ -11,7 +11,8 @@ public enum BLAS {
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
-    /// Falls through to sgemv when m == 1, where a matrix-vector product is the right kernel.
+    /// Falls through to sgemv when m == 1, where a matrix-vector product is the right kernel, and
+    /// to `SkinnyGemm` for 2–8 rows of A against a transposed B.
     public static func gemm(
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,
@@ -33,6 +34,11 @@ public enum BLAS {
             cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
                         Int32(transB ? n : k), Int32(transB ? k : n),
                         alpha, b, Int32(ldb), a, 1, beta, c, 1)
+            return
+        }
+        if m <= SkinnyGemm.maxRows && !transA && transB {
+            // A few rows through a weight matrix (beam or draft steps): sgemm would repack all of B.
+            SkinnyGemm.multiplyTransposed(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

@@ -11,8 +11,7 @@ public enum RowMath {
             for r in range {
                 let xi = x + r * cols, oi = out + r * cols
                 let m = Vec.max(xi, cols)
-                Vec.map(xi, oi, cols) { Vec.expLanes($0 - m) }
-                let s = Vec.sum(oi, cols)
+                let s = Vec.expShiftedSum(xi, oi, cols, shift: m)
                 Vec.scale(oi, 1 / s, oi, cols)
             }
         }

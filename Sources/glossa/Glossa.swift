@@ -22,5 +22,5 @@ struct Glossa: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Performance benchmarks, reported as ratios against this machine's measured peak.",
-        subcommands: [BenchBLAS.self, BenchLM.self, BenchTokenizer.self])
+        subcommands: [BenchBLAS.self, BenchLM.self, BenchTokenizer.self, BenchWhisper.self])
 }

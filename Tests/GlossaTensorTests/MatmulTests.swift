@@ -35,6 +35,35 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// The skinny path (2–8 rows of A against a transposed B) against the Double reference:
+    /// every row count, k with and without a 16-lane tail, n odd and across the thread split
+    /// and prefetch distance, strided operands (a head's slice of a wider matrix), alpha/beta.
+    func testSkinnyPathMatchesTheReference() {
+        var rng = RandomGenerator(seed: 3)
+        for m in 2...SkinnyGemm.maxRows {
+            for (k, n) in [(16, 9), (37, 130), (512, 301)] {
+                let a = Tensor.randomNormal([m, k], rng: &rng)
+                let b = Tensor.randomNormal([n, k], rng: &rng)
+                assertClose(matmul(a, b, transposeB: true).array, naive(a, b, false, true), tolerance: 1e-4, "m=\(m) k=\(k) n=\(n)")
+            }
+        }
+        // Strided: A and B are the middle 24 columns of wider rows; C is every other column block.
+        let (m, k, n, wide) = (5, 24, 70, 40)
+        let a = Tensor.randomNormal([m, wide], rng: &rng), b = Tensor.randomNormal([n, wide], rng: &rng)
+        let c = Tensor.randomNormal([m, 2 * n], rng: &rng)
+        let before = c.array
+        BLAS.gemm(transB: true, m: m, n: n, k: k, alpha: 0.5, a: a.data + 8, lda: wide, b: b.data + 8, ldb: wide,
+                  beta: 2, c: c.data + n, ldc: 2 * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k { s += Double(a[i, 8 + p]) * Double(b[j, 8 + p]) }
+                XCTAssertEqual(c[i, n + j], Float(0.5 * s) + 2 * before[i * 2 * n + n + j], accuracy: 1e-4)
+                XCTAssertEqual(c[i, j], before[i * 2 * n + j], "columns outside C's block are untouched")
+            }
+        }
+    }
+
     func testAccumulateWithBetaAndKeepLeadingAxes() {
         var rng = RandomGenerator(seed: 2)
         let a = Tensor.randomNormal([2, 3, 4], rng: &rng)
