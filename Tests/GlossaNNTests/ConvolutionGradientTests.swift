@@ -54,6 +54,19 @@ final class ConvolutionGradientTests: XCTestCase {
         }
     }
 
+    /// The sub-pixel form equals upsample + conv: non-square images, several channels, a batch
+    /// large enough for the per-core split, borders (the folded padding) included.
+    func testUpsampledConvolutionEqualsUpsampleThenConv() {
+        var rng = RandomGenerator(seed: 45)
+        let up = UpsampleNearest(factor: 2)
+        let conv = Convolution.conv2d(3, 5, kernel: 3, padding: 1, rng: &rng)
+        let x = Tensor.randomNormal([6, 3, 4, 7], rng: &rng)
+        let reference = conv(up(x))
+        let folded = UpsampledConvolution(conv)(x)
+        XCTAssertEqual(folded.shape, [6, 5, 8, 14])
+        XCTAssertLessThan(folded.maxAbsDifference(reference), 1e-5)
+    }
+
     func testUpsampleThenConvDecoderStep() {
         var rng = RandomGenerator(seed: 43)
         let up = UpsampleNearest(factor: 2)

@@ -73,7 +73,7 @@ public final class SPAETrainer {
         var dReconstructions = [Tensor?](repeating: nil, count: layers)
         var reconstruction: Float = 0
         for depth in depths {
-            let y = model.decode(out.reconstructions[depth - 1])
+            let y = model.decodeForTraining(out.reconstructions[depth - 1])
             let dy = y - x
             reconstruction += Vec.dot(dy.data, dy.data, dy.count) / Float(dy.count) / Float(depths.count)
             dy.scale(by: 2 / Float(dy.count * depths.count))
