@@ -135,10 +135,22 @@ struct WhisperWindowDecoder {
                     beam.tokens.append(c.token)
                     beam.sum = c.sum
                     beam.asr = c.asr
-                    if let fusion, beam.lmState != nil, c.token < eot { beam.lmLogProbs = fusion.advance(&beam.lmState!, token: c.token) }
                     next.append(beam)
                 }
                 if next.count == beamSize && finished.count >= beamSize { break }
+            }
+            // The surviving beams' LM states advance by their new text token in one batched step.
+            if let fusion {
+                let advancing = next.indices.filter { next[$0].lmState != nil && next[$0].tokens.last! < eot }
+                if !advancing.isEmpty {
+                    var states = advancing.map { next[$0].lmState! }
+                    for b in advancing { next[b].lmState = nil }  // one reference fewer to the shared cache pages
+                    let logProbs = fusion.advance(&states, tokens: advancing.map { next[$0].tokens.last! })
+                    for (i, b) in advancing.enumerated() {
+                        next[b].lmState = states[i]
+                        next[b].lmLogProbs = logProbs[i]
+                    }
+                }
             }
             // One batched decoder step for all surviving beams.
             if !next.isEmpty && finished.count < beamSize {
