@@ -60,7 +60,12 @@ public struct ShallowFusion {
 
     /// Advances a beam's LM state by one text token (the first one without its leading space).
     func advance(_ state: inout DecodingState, token: Int32) -> Tensor {
-        model.forward(state.length == 1 ? spaceless(token) : [token], state: &state, allLogits: false).logSoftmax()
+        model.forward(input(token, after: state), state: &state, allLogits: false).logSoftmax()
+    }
+
+    /// The LM tokens for a text token: the first one after end-of-text without its leading space.
+    private func input(_ token: Int32, after state: DecodingState) -> [Int32] {
+        state.length == 1 ? spaceless(token) : [token]
     }
 
     /// Advances several beams' LM states by one text token each. The layers run per beam, as
@@ -71,7 +76,7 @@ public struct ShallowFusion {
         precondition(states.count == tokens.count && !tokens.isEmpty, "one token per LM state")
         let hidden = Tensor(uninitialized: [tokens.count, model.config.hiddenSize])
         for (b, token) in tokens.enumerated() {
-            let h = model.hiddenStates(states[b].length == 1 ? spaceless(token) : [token], state: &states[b])
+            let h = model.hiddenStates(input(token, after: states[b]), state: &states[b])
             hidden.row(b).assign(h.row(h.rowCount - 1))
         }
         let logits = model.head(hidden)
