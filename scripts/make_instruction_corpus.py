@@ -4,10 +4,13 @@
   pip install tokenizers
   python3 scripts/make_instruction_corpus.py data/instruct/corpus [--episodes 40000] [--seed 0]
 
-Writes OUT/instruct/{train,valid}.tokens (templated few-shot tasks) and
-OUT/general/{train,valid}.tokens (an equal share of the LM corpus, so the LM keeps its
-language), in the token-file format of `glossa corpus` (little-endian UInt16 ids, documents
-separated by <|endoftext|>), for
+Writes OUT/instruct/{train,valid}.tokens (templated few-shot tasks, each episode after an
+<|endoftext|>) with OUT/instruct/{train,valid}.mask, and OUT/general/{train,valid}.tokens (a
+share of the LM corpus, so the LM keeps its language; --general-share 0 leaves it out), in
+the token-file format of `glossa corpus` (little-endian UInt16 ids). The mask has one byte
+per token (TokenCorpus): bit 1 marks the <|endoftext|> that starts an episode, bit 0 a token
+the loss predicts: the answer and the <|endoftext|> after it, and every support label whose
+class the episode has already shown (predictable by copying); never the prompt. For
   glossa lm train --init assets/lm/glossa-lm-v2 --data OUT --languages instruct,general \
       --trainable-embeddings none ...
 
@@ -57,10 +60,20 @@ def options(labels):
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
 
 
-def render(tpl, support, query, labels):
+def render(tpl, support, query, labels, answer):
+    """The episode as (text, is_target) segments. Every label starts its own segment with its
+    leading space, a pre-token boundary of the byte-level BPE, so tokenizing the segments one
+    by one gives the tokens of the whole text."""
     example, body = tpl
-    examples = "".join(example.replace("{image}", i).replace("{label}", l) + "\n" for i, l in support)
-    return body.replace("{examples}", examples).replace("{options}", options(labels)).replace("{query}", query)
+    before_examples, after_examples = body.split("{examples}")
+    before_label, after_label = example.split("{label}")
+    space = " " if before_label.endswith(" ") else ""
+    before_label = before_label[:len(before_label) - len(space)]
+    segments = [(before_examples.replace("{options}", options(labels)), False)]
+    for item, label, seen in support:
+        segments += [(before_label.replace("{image}", item), False), (space + label, seen), (after_label + "\n", False)]
+    segments += [(after_examples.replace("{options}", options(labels)).replace("{query}", query), False), (" " + answer, True)]
+    return segments
 
 
 def whole_words(tok, lines, minimum):
@@ -82,6 +95,10 @@ def main():
     ap.add_argument("--tokenizer", default="assets/lm/glossa-lm-v2/tokenizer.json")
     ap.add_argument("--episodes", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--language-share", type=float, default=0.2, help="fraction of language-identification episodes")
+    ap.add_argument("--general-share", type=float, default=1.0, help="general-text tokens per episode token (0: none)")
+    ap.add_argument("--general-targets", type=float, default=1.0,
+                    help="fraction of general-text tokens the loss predicts (below 1 writes general/*.mask)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     tok = Tokenizer.from_file(args.tokenizer)
@@ -119,7 +136,7 @@ def main():
 
     def episode():
         way, shot = rng.choice((2, 2, 3, 5)), rng.choice((1, 1, 2, 5))
-        if rng.random() < 0.2:
+        if rng.random() < args.language_share:
             classes = rng.sample(sorted(LANGUAGES), min(way, len(LANGUAGES)))
             names = [LANGUAGES[c] for c in classes]
             item = language_item
@@ -131,36 +148,54 @@ def main():
                 if name not in names:
                     names.append(name)
             item = words_item
-        support = [(item(c), names[i]) for i, c in enumerate(classes) for _ in range(shot)]
-        rng.shuffle(support)
+        shown = [(i, item(c)) for i, c in enumerate(classes) for _ in range(shot)]
+        rng.shuffle(shown)
+        support = [(text, names[i], any(j == i for j, _ in shown[:k])) for k, (i, text) in enumerate(shown)]
         answer = rng.randrange(way)
         name = rng.choices(("induction", "frozen", "options"), weights=(0.45, 0.3, 0.25))[0]
-        return render(templates[name], support, item(classes[answer]), names) + " " + names[answer]
+        return render(templates[name], support, item(classes[answer]), names, names[answer])
 
     os.makedirs(f"{args.out}/instruct", exist_ok=True)
-    os.makedirs(f"{args.out}/general", exist_ok=True)
     counts = {}
     for split, n in (("train", args.episodes), ("valid", max(200, args.episodes // 50))):
-        ids = []
+        ids, mask = [], []
         for _ in range(n):
-            ids += tok.encode(episode(), add_special_tokens=False).ids + [eot]
+            if mask:
+                mask[-1] |= 1  # the <|endoftext|> after an answer ends it
+            ids.append(eot)
+            mask.append(2)
+            for text, target in episode():
+                piece = tok.encode(text, add_special_tokens=False).ids
+                ids += piece
+                mask += [1 if target else 0] * len(piece)
         with open(f"{args.out}/instruct/{split}.tokens", "wb") as f:
             f.write(struct.pack(f"<{len(ids)}H", *ids))
+        with open(f"{args.out}/instruct/{split}.mask", "wb") as f:
+            f.write(bytes(mask))
         counts[split] = len(ids)
         if split == "train":
             with open(f"{args.out}/instruct/sample.txt", "w", encoding="utf-8") as f:
-                f.write("\n\n".join(tok.decode(ids[:4000]).split("<|endoftext|>")[:6]))
-    # General text: an equal number of tokens, evenly from each language's token file.
+                shown = "".join(("[" + tok.decode([i], skip_special_tokens=False) + "]") if m & 1 else tok.decode([i], skip_special_tokens=False)
+                                for i, m in zip(ids[:4000], mask[:4000]))
+                f.write("\n\n".join(shown.split("<|endoftext|>")[1:7]) + "\n\n([…]: the tokens the loss predicts)\n")
+    print(f"instruct: {counts['train']:,} train / {counts['valid']:,} valid tokens of episodes", file=sys.stderr)
+    if args.general_share == 0:
+        return
+    # General text: general_share times as many tokens, evenly from each language's token file.
+    os.makedirs(f"{args.out}/general", exist_ok=True)
     for split in ("train", "valid"):
-        share = counts[split] // len(LANGUAGES)
+        share = int(counts[split] * args.general_share) // len(LANGUAGES)
         out = bytearray()
         for lang in LANGUAGES:
             data = open(f"{args.corpus}/{lang}/{split}.tokens", "rb").read()
             start = rng.randrange(0, max(1, len(data) // 2 - share)) * 2
             out += data[start:start + 2 * share]
         open(f"{args.out}/general/{split}.tokens", "wb").write(out)
-    print(f"instruct: {counts['train']:,} train / {counts['valid']:,} valid tokens of episodes, as many of general text",
-          file=sys.stderr)
+        if args.general_targets < 1:
+            # Any token may start a window; a random fraction are targets: an unbiased sample of
+            # the LM loss at that fraction of the output head's cost.
+            mask = bytes(3 if rng.random() < args.general_targets else 2 for _ in range(len(out) // 2))
+            open(f"{args.out}/general/{split}.mask", "wb").write(mask)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,34 @@ public struct Tensor: @unchecked Sendable {
         return Tensor(storage: storage, offset: offset + range.lowerBound * size, shape: newShape)
     }
 
+    /// A new [indices.count, …] tensor holding the listed rows (first axis), in that order.
+    public func gatheringRows(_ indices: [Int]) -> Tensor {
+        let size = shape.dropFirst().reduce(1, *)
+        var newShape = shape
+        newShape[0] = indices.count
+        let out = Tensor(uninitialized: newShape)
+        for (k, i) in indices.enumerated() {
+            precondition(i >= 0 && i < shape[0], "row \(i) out of range for shape \(shape)")
+            (out.data + k * size).update(from: data + i * size, count: size)
+        }
+        return out
+    }
+
+    /// The inverse of `gatheringRows`: a zero [rowCount, …] tensor with row k of this tensor
+    /// placed at row indices[k].
+    public func scatteringRows(_ indices: [Int], rowCount: Int) -> Tensor {
+        precondition(indices.count == shape[0], "scatteringRows: \(indices.count) indices for shape \(shape)")
+        let size = shape.dropFirst().reduce(1, *)
+        var newShape = shape
+        newShape[0] = rowCount
+        let out = Tensor(zeros: newShape)
+        for (k, i) in indices.enumerated() {
+            precondition(i >= 0 && i < rowCount, "row \(i) out of range for \(rowCount) rows")
+            (out.data + i * size).update(from: data + k * size, count: size)
+        }
+        return out
+    }
+
     /// Same data, new shape (one dimension may be -1 and is inferred).
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var resolved = newShape

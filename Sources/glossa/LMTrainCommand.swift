@@ -17,7 +17,7 @@ struct LMTrain: ParsableCommand {
         --out/checkpoint.safetensors with its stored options (only --steps may be raised) and \
         reproduces the uninterrupted run bit for bit. With --init the run starts from a trained \
         model's weights and MoE biases (architecture options are taken from it); use it to \
-        fine-tune or to adapt the LM to a domain from text alone.
+        fine-tune or to adapt the LM to a domain from text alone. A language folder may also         hold <split>.mask (one byte per token: bit 0 = a target, bit 1 = an episode start), as         scripts/make_instruction_corpus.py writes: windows then start at episodes and the loss         counts only the marked answers (Flan-style instruction tuning).
 
         Examples:
           glossa lm train --data data/corpus --out runs/moe --steps 2000
@@ -132,10 +132,9 @@ struct LMTrain: ParsableCommand {
         FileHandle.standardError.write(("train: \(params / 1000)k parameters, \(trainer.model.config.activeParametersPerToken / 1000)k active per token, "
             + "step \(trainer.step) → \(options.steps), \(options.batch)×\(options.length) tokens per step, sgemm peak \(Int(peak)) GFLOP/s\n").data(using: .utf8)!)
         let progress = ProgressReporter("train", total: options.steps - trainer.step, unit: "steps")
-        let flops = trainer.flopsPerStep
         try trainer.run(checkpoint: checkpoint) { record in
             try log.append(record)
-            let gflops = flops * record.tokensPerSecond / Double(options.batch * options.length) / 1e9
+            let gflops = trainer.flopsPerStep(targets: record.targets) * record.tokensPerSecond / Double(options.batch * options.length) / 1e9
             var status = String(format: "loss %.3f · %.0f tok/s · %.0f%% of peak", record.loss, record.tokensPerSecond, 100 * gflops / peak)
             if let v = record.validationLoss {
                 status += " · valid " + v.keys.sorted().map { String(format: "%@ %.2f", $0, v[$0]!) }.joined(separator: " ")

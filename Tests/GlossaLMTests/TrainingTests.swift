@@ -126,6 +126,84 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(trainer.model.layers[0].parameters[0].value.array, attention, "the rest of the model trains")
     }
 
+    /// Writes an instruction-style language "qa": episodes [63, prompt…, answer] with a mask
+    /// marking each episode's start (bit 1) and its answer (bit 0).
+    func writeMaskedLanguage() throws -> [UInt8] {
+        try FileManager.default.createDirectory(atPath: "\(folder)/qa", withIntermediateDirectories: true)
+        var rng = RandomGenerator(seed: 4)
+        var ids: [UInt16] = [], mask: [UInt8] = []
+        while ids.count < 5000 {
+            let key = UInt16(rng.int(below: 8))
+            ids += [63, key, 40, 41]
+            mask += [2, 0, 0, 0]
+            ids.append(key + 10)  // the answer: predictable from the prompt
+            mask.append(1)
+        }
+        for split in ["train", "valid"] {
+            try ids.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: "\(folder)/qa/\(split).tokens"))
+            try Data(mask).write(to: URL(fileURLWithPath: "\(folder)/qa/\(split).mask"))
+        }
+        return mask
+    }
+
+    /// A language with a target mask: windows start at episode starts, only answers whose
+    /// episode began inside the window are targets; other languages keep every target.
+    func testMaskedLanguageWindowsAndTargets() throws {
+        let mask = try writeMaskedLanguage()
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: ["en", "qa"])
+        XCTAssertTrue(corpus.hasTargetMasks)
+        var sawMasked = false
+        for step in 0..<20 {
+            let windows = corpus.sampleWindows(seed: 1, step: step, batch: 4, length: 12)
+            let targets = corpus.targetMask(of: windows, length: 12)!
+            for (k, w) in windows.enumerated() {
+                let row = Array(targets[(k * 12)..<((k + 1) * 12)])
+                if w.language == 0 { XCTAssertEqual(row, Array(repeating: true, count: 12)); continue }
+                sawMasked = true
+                XCTAssertEqual(mask[w.start], 2, "a masked language's window starts at an episode")
+                XCTAssertEqual(row, (0..<12).map { mask[w.start + $0 + 1] == 1 })
+            }
+        }
+        XCTAssertTrue(sawMasked)
+        // An evaluation window that starts mid-episode drops that episode's answer.
+        let w = TokenCorpus.Window(language: 1, start: 2)
+        XCTAssertEqual(corpus.targetMask(of: [w], length: 12)!, (0..<12).map { $0 >= 3 && mask[2 + $0 + 1] == 1 })
+
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: "\(folder)/qa/train.mask"))
+        XCTAssertThrowsError(try TokenCorpus(root: folder, split: "train", languages: ["qa"]), "a mask of the wrong length")
+    }
+
+    /// The head on answer rows only (and without its weight gradient when the table is
+    /// frozen) gives the same loss and gradients as the full head with ignored targets.
+    func testAnswerOnlyHeadMatchesTheFullHead() throws {
+        _ = try writeMaskedLanguage()
+        var options = tinyOptions()
+        options.languages = ["qa"]
+        options.trainableEmbeddingRows = []
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
+        let trainer = Trainer(options: options, corpus: corpus, validation: nil)
+        let windows = corpus.sampleWindows(seed: 1, step: 0, batch: 2, length: 12)
+        let (inputs, raw) = Trainer.inputsAndTargets(corpus.tokens(of: windows, length: 12), batch: 2, length: 12)
+        let targets = trainer.masked(raw, corpus.targetMask(of: windows, length: 12))
+        XCTAssertTrue(targets.contains(-100) && targets.contains { $0 != -100 })
+
+        trainer.model.zeroGrad()
+        let sparse = trainer.lossAndGradient(inputs: inputs, targets: targets, batch: 2)
+        let sparseGradients = trainer.model.parameters.map { $0.grad.array }
+        trainer.model.zeroGrad()
+        let loss = CrossEntropy()
+        let full = loss.forward(logits: trainer.model.forward(batch: inputs, batch: 2), targets: targets)
+        trainer.model.backward(loss.backward())
+        XCTAssertEqual(sparse, full, accuracy: 1e-5)
+        for (p, g) in zip(trainer.model.parameters, sparseGradients) where p !== trainer.model.embedding.weight {
+            XCTAssertEqual(p.grad.maxAbsDifference(Tensor(g, shape: p.grad.shape)), 0, accuracy: 1e-6, p.name)
+        }
+        let step = trainer.trainStep()
+        XCTAssertTrue(step.loss.isFinite && step.loss > 0)
+        let valid = trainer.evaluate(corpus, windows: 4, length: 12)["qa"]!
+        XCTAssertTrue(valid.isFinite && valid > 0)
+    }
+
     func testBiasRuleMovesTowardBalance() {
         var rng = RandomGenerator(seed: 5)
         let cfg = TransformerConfig.deepseekStyle(vocabulary: 16, hidden: 8, layers: 2, heads: 2, denseLayers: 1, denseIntermediate: 8,

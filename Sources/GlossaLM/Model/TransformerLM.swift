@@ -86,7 +86,13 @@ public final class TransformerLM: Module {
     /// Backward of `forward(batch:batch:)`: accumulates every parameter's gradient from
     /// dL/dlogits. A tied head and embedding share one Parameter, so both paths add into it.
     public func backward(_ dLogits: Tensor) {
-        var dx = finalNorm.backward(head.backward(dLogits))
+        backward(hidden: head.backward(dLogits))
+    }
+
+    /// Backward from dL/d(final-norm hidden states) [batch · length, hidden]: for a caller that
+    /// ran the head itself (on some rows only, or without its weight gradient).
+    public func backward(hidden dHidden: Tensor) {
+        var dx = finalNorm.backward(dHidden)
         for layer in layers.reversed() { dx = layer.backward(dx) }
         embedding.backward(dx)
         positionEmbedding?.backward(dx)

@@ -16,6 +16,9 @@ public final class Trainer {
         public let learningRate: Float
         public let gradientNorm: Float
         public let tokensPerSecond: Double
+        /// Targets the loss counted (rows the output head ran on): batch × length unless the
+        /// corpus masks targets.
+        public let targets: Int
         /// max/mean expert load per MoE layer in this step's batch.
         public let maxLoadRatio: [Float]
         public var validationLoss: [String: Float]?
@@ -70,16 +73,46 @@ public final class Trainer {
         return (inputs, targets)
     }
 
+    /// `targets` with the ones outside `mask` set to the ignore index.
+    func masked(_ targets: [Int32], _ mask: [Bool]?) -> [Int32] {
+        guard let mask else { return targets }
+        return zip(targets, mask).map { $1 ? $0 : loss.ignoreIndex }
+    }
+
+    /// Whether the head's weight needs no gradient: it is the embedding table, fully frozen.
+    var headIsFrozen: Bool {
+        options.trainableEmbeddingRows?.isEmpty == true && model.head.weight === model.embedding.weight
+    }
+
+    /// The mean loss over the targets that are not ignored, and, when `backward`, the gradient
+    /// of every parameter. The head (12.9M of the shipped LM's 15.7M active weights) runs only
+    /// on rows that have a target: answer-only instruction data has a few per window.
+    @discardableResult
+    func lossAndGradient(inputs: [Int32], targets: [Int32], batch: Int, backward: Bool = true) -> Float {
+        let hidden = model.hiddenStates(batch: inputs, batch: batch)
+        let rows = targets.indices.filter { targets[$0] != loss.ignoreIndex }
+        guard !rows.isEmpty else { return 0 }
+        let every = rows.count == targets.count
+        let logits = model.head(every ? hidden : hidden.gatheringRows(rows))
+        let value = loss.forward(logits: logits, targets: every ? targets : rows.map { targets[$0] })
+        guard backward else { return value }
+        let dLogits = loss.backward()
+        // A frozen tied head needs only dL/dhidden = dlogits·W, not its [vocab, hidden] weight gradient.
+        let dSelected = headIsFrozen ? matmul(dLogits, model.head.weight.value) : model.head.backward(dLogits)
+        model.backward(hidden: every ? dSelected : dSelected.scatteringRows(rows, rowCount: targets.count))
+        return value
+    }
+
     /// One optimisation step.
     public func trainStep() -> StepRecord {
         let start = DispatchTime.now().uptimeNanoseconds
         let (b, t) = (options.batch, options.length)
-        let (inputs, targets) = Self.inputsAndTargets(corpus.batch(seed: options.seed, step: step, batch: b, length: t), batch: b, length: t)
+        let windows = corpus.sampleWindows(seed: options.seed, step: step, batch: b, length: t)
+        let (inputs, targets) = Self.inputsAndTargets(corpus.tokens(of: windows, length: t), batch: b, length: t)
         model.zeroGrad()
-        let logits = model.forward(batch: inputs, batch: b)
-        let value = loss.forward(logits: logits, targets: targets)
+        let kept = masked(targets, corpus.targetMask(of: windows, length: t))
+        let value = lossAndGradient(inputs: inputs, targets: kept, batch: b)
         let aux = moeLayers.reduce(Float(0)) { $0 + $1.lastAuxiliaryLoss }
-        model.backward(loss.backward())
         embeddingRowFreeze?.zeroGradient()
         let norm = clipGradientNorm(optimizer.parameters, maxNorm: options.clipNorm)
         let lr = schedule.learningRate(at: step)
@@ -90,32 +123,38 @@ public final class Trainer {
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepRecord(step: step, loss: value, auxiliaryLoss: aux, learningRate: lr, gradientNorm: norm,
-                          tokensPerSecond: Double(b * t) / seconds, maxLoadRatio: ratios, validationLoss: nil)
+                          tokensPerSecond: Double(b * t) / seconds, targets: kept.filter { $0 != loss.ignoreIndex }.count,
+                          maxLoadRatio: ratios, validationLoss: nil)
     }
 
-    /// Mean next-token loss per language over the first `windows` windows of each.
+    /// Mean next-token loss per language over the targets of its first `windows` windows
+    /// (only the masked-in ones for a language with a target mask).
     public func evaluate(_ corpus: TokenCorpus, windows: Int, length: Int) -> [String: Float] {
         var out: [String: Float] = [:]
         for lang in corpus.languages {
-            let chunks = corpus.windows(of: lang, length: length, limit: windows)
-            var total = 0.0
-            for w in chunks {
-                let logits = model.forward(batch: Array(w.dropLast()), batch: 1)
-                total += Double(loss.forward(logits: logits, targets: Array(w.dropFirst())))
+            var total = 0.0, count = 0
+            for w in corpus.evaluationWindows(of: lang, length: length, limit: windows) {
+                let ids = corpus.tokens(of: [w], length: length)
+                let targets = masked(Array(ids.dropFirst()), corpus.targetMask(of: [w], length: length))
+                let n = targets.filter { $0 != loss.ignoreIndex }.count
+                total += Double(lossAndGradient(inputs: Array(ids.dropLast()), targets: targets, batch: 1, backward: false)) * Double(n)
+                count += n
             }
-            out[lang] = chunks.isEmpty ? .nan : Float(total / Double(chunks.count))
+            out[lang] = count == 0 ? .nan : Float(total / Double(count))
         }
         return out
     }
 
     /// FLOPs of one training step counted from the model's shapes: 6 per active weight per
-    /// token (forward 2, backward 4) plus causal attention (forward and backward).
-    public var flopsPerStep: Double {
+    /// token (forward 2, backward 4) plus causal attention (forward and backward); the output
+    /// head counts only for the `targets` rows it ran on, 4 per weight when it is frozen.
+    public func flopsPerStep(targets: Int) -> Double {
         let cfg = model.config
         let tokens = Double(options.batch * options.length)
         let attention = Double(cfg.layerCount) * 3 * 2 * 2 * Double(options.length) / 2
             * Double(cfg.heads * (cfg.latentAttention.map { $0.queryKeyHeadDim + $0.valueHeadDim } ?? 2 * cfg.headDim) / 2)
-        return tokens * (6 * Double(cfg.activeParametersPerToken) + attention)
+        let head = Double(cfg.vocabularySize * cfg.hiddenSize)
+        return tokens * (6 * (Double(cfg.activeParametersPerToken) - head) + attention) + Double(targets) * (headIsFrozen ? 4 : 6) * head
     }
 
     /// Runs to `options.steps`, calling `report` after each step; checkpoints every
