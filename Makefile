@@ -27,7 +27,7 @@ data: build models
 
 ## speech-testsets: LibriVox (pocketsphinx-testdata) and espeak-ng manifests under data/speech/
 speech-testsets: data
-	@scripts/setup.sh espeak-ng
+	@scripts/setup.sh espeak-ng sox
 	@scripts/make_speech_testsets.sh
 
 ## domain-example: the King James Bible (Debian's bible-kjv) as domain text, and espeak-ng test

@@ -3,7 +3,7 @@
 # temperature 0, beam 5, one thread each, every espeak-ng test set and LibriVox. Writes
 # OUT/g-<set>.json (glossa eval asr --json, every hypothesis) and OUT/f-<set>.{out,txt}.
 #   pip install faster-whisper; make speech-testsets
-#   scripts/asr_parity.sh runs/parity [extra faster_whisper_eval.py options, e.g. --max-new-tokens 224]
+#   scripts/asr_parity.sh runs/parity [extra faster_whisper_eval.py options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1; shift

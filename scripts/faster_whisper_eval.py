@@ -46,8 +46,6 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-fallback", action="store_true", help="temperature 0 only, as glossa eval asr --no-fallback")
     parser.add_argument("--limit", type=int, default=None, help="first N utterances, as glossa eval asr --limit")
-    parser.add_argument("--max-new-tokens", type=int, default=None,
-                        help="cap on tokens per window (openai/whisper and Glossa: 224; faster-whisper's default: up to 448)")
     parser.add_argument("--hypotheses", default=None, help="write path<TAB>hypothesis per utterance to this file")
     args = parser.parse_args()
     model = WhisperModel(args.model, device="cpu", compute_type="float32", cpu_threads=args.threads)
@@ -62,8 +60,7 @@ def main():
         start = time.perf_counter()
         audio = decode_audio(path, sampling_rate=16000)
         segments, _ = model.transcribe(audio, beam_size=args.beam, language=args.language,
-                                       temperature=0.0 if args.no_fallback else [0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
-                                       max_new_tokens=args.max_new_tokens)
+                                       temperature=0.0 if args.no_fallback else [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
         hypothesis = "".join(s.text for s in segments)
         written.append(f"{path}\t{hypothesis.strip()}\n")
         seconds += time.perf_counter() - start

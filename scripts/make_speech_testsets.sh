@@ -3,7 +3,9 @@
 #   data/speech/librivox/manifest.tsv  the 5 LibriVox recordings in Debian's pocketsphinx-testdata
 #   data/speech/espeak-<lang>/{valid,test}.tsv  held-out LM-corpus sentences (data/corpus/<lang>/
 #       {valid,test}.txt, from `make data`) spoken by espeak-ng: 120 per language and split, voices
-#       alternating between two variants and rates 130/150/170 words per minute.
+#       alternating between two variants and rates 130/150/170 words per minute, stored at
+#       16 kHz (espeak-ng speaks at 22.05 kHz; sox converts once, so every recognizer reads the
+#       same samples and none resamples: a comparison of two decoders is not one of resamplers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data/speech data/debs
@@ -20,7 +22,11 @@ if [ ! -f data/speech/librivox/manifest.tsv ]; then
   echo "speech: data/speech/librivox/manifest.tsv ($(wc -l < data/speech/librivox/manifest.tsv) utterances)" >&2
 fi
 
-command -v espeak-ng >/dev/null || { echo "speech: espeak-ng missing (scripts/setup.sh espeak-ng installs it)" >&2; exit 1; }
+for tool in espeak-ng sox; do
+  command -v $tool >/dev/null || { echo "speech: $tool missing (scripts/setup.sh espeak-ng sox installs it)" >&2; exit 1; }
+done
+tmp=$(mktemp --suffix=.wav)
+trap 'rm -f "$tmp"' EXIT
 declare -A voices=([en]="en-us en-gb" [de]="de de+m3" [es]="es es+f2" [fr]="fr fr+m3" [it]="it it+f3")
 for lang in en de es fr it; do
   for split in valid test; do
@@ -39,7 +45,8 @@ for lang in en de es fr it; do
       voice=${vs[$((n % 2))]}
       rate=$((130 + 20 * (n % 3)))
       wav="$out/$split/$(printf '%04d' "$n").wav"
-      espeak-ng -v "$voice" -s "$rate" -w "$wav" -- "$line" 2>/dev/null
+      espeak-ng -v "$voice" -s "$rate" -w "$tmp" -- "$line" 2>/dev/null
+      sox -V1 -D "$tmp" -r 16000 -b 16 -c 1 "$wav"   # -D: no dither, so the samples repeat exactly
       printf '%s\t%s\n' "$(realpath "$wav")" "$line" >> "$out/$split.tsv"
       n=$((n + 1))
     done < "$out/$split.txt"

@@ -3,8 +3,8 @@ import Foundation
 import GlossaLM
 import GlossaTensor
 
-/// One 30 s window decoded: greedy, sampled at a temperature, or by beam search, following
-/// openai/whisper decoding.py (sum log-probability ranked by length, patience 1).
+/// One 30 s window decoded: greedy or sampled at a temperature as openai/whisper decoding.py
+/// does, or by beam search with CTranslate2's rules (see `beamSearch`).
 struct WhisperWindowDecoder {
     struct Result {
         var tokens: [Int32]
@@ -97,9 +97,16 @@ struct WhisperWindowDecoder {
         return (tokens, sum)
     }
 
-    /// Beam search: each beam offers its beamSize + 1 best continuations; the best beamSize
-    /// unfinished ones continue, candidates ending in end-of-text are kept until beamSize of
-    /// them are finished; the winner has the best sum log-prob / length.
+    /// Beam search with CTranslate2's rules (BeamSearch::search in src/decoding.cc, which
+    /// faster-whisper runs on the same weights): each step ranks every (beam, token) by its
+    /// summed score and takes the best 2·beamSize. Of the first beamSize, each that ends in
+    /// end-of-text (or any, on the last step) becomes a hypothesis, and its slot goes to the
+    /// next candidate of the second half that does not end. The search stops once beamSize
+    /// hypotheses exist (patience 1, no early exit under a length penalty); the winner has the
+    /// best sum / length (length penalty 1), length without end-of-text.
+    /// openai/whisper differs in two places: it also keeps ended candidates ranked below the
+    /// beamSize-th continuing one, and at the length limit adds only enough unfinished beams to
+    /// have beamSize; inside a repetition loop those rules pick different transcripts.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
                             lm: (DecodingState, Tensor?)?) -> ([Int32], Double) {
@@ -109,9 +116,10 @@ struct WhisperWindowDecoder {
             var lmState: DecodingState?; var lmLogProbs: Tensor?
         }
         var beams = [Beam(tokens: [], sum: 0, asr: 0, state: state, logits: firstLogits, lmState: lm?.0, lmLogProbs: lm?.1)]
-        var finished: [([Int32], Double, Double)] = []
+        var hypotheses: [(tokens: [Int32], sum: Double, asr: Double)] = []
         let eot = vocabulary.endOfText
-        for _ in 0..<sampleLength {
+        let width = 2 * beamSize
+        for step in 0..<sampleLength {
             var candidates: [(beam: Int, token: Int32, sum: Double, asr: Double)] = []
             for (b, beam) in beams.enumerated() {
                 let logProbs = filteredLogProbs(beam.logits, sampled: beam.tokens)
@@ -121,24 +129,26 @@ struct WhisperWindowDecoder {
                         scores.data[i] += Float(fusion.bonus(Int32(i), beam.lmLogProbs))
                     }
                 }
-                for t in Vec.topIndices(scores.data, scores.lastDim, beamSize + 1) {
+                for t in Vec.topIndices(scores.data, scores.lastDim, width) where scores.data[t] > -.infinity {
                     candidates.append((b, Int32(t), beam.sum + Double(scores.data[t]), beam.asr + Double(logProbs.data[t])))
                 }
             }
             candidates.sort { $0.sum > $1.sum }
-            var next: [Beam] = []
-            for c in candidates {
-                if c.token == eot {
-                    if finished.count < beamSize { finished.append((beams[c.beam].tokens, c.sum, c.asr)) }
-                } else if next.count < beamSize {
-                    var beam = beams[c.beam]
-                    beam.tokens.append(c.token)
-                    beam.sum = c.sum
-                    beam.asr = c.asr
-                    next.append(beam)
-                }
-                if next.count == beamSize && finished.count >= beamSize { break }
+            let lastStep = step == sampleLength - 1
+            let (ending, continuing) = Self.selectBeams(candidates.map(\.token), beamSize: beamSize, endOfText: eot, lastStep: lastStep)
+            for k in ending {
+                let c = candidates[k]
+                hypotheses.append((beams[c.beam].tokens + (c.token == eot ? [] : [c.token]), c.sum, c.asr))
             }
+            var next: [Beam] = continuing.map { k in
+                let c = candidates[k]
+                var beam = beams[c.beam]
+                beam.tokens.append(c.token)
+                beam.sum = c.sum
+                beam.asr = c.asr
+                return beam
+            }
+            if lastStep || hypotheses.count >= beamSize || next.isEmpty { break }
             // The surviving beams' LM states advance by their new text token in one batched step.
             if let fusion {
                 let advancing = next.indices.filter { next[$0].lmState != nil && next[$0].tokens.last! < eot }
@@ -153,20 +163,40 @@ struct WhisperWindowDecoder {
                 }
             }
             // One batched decoder step for all surviving beams.
-            if !next.isEmpty && finished.count < beamSize {
-                var states = next.map(\.state)
-                let logits = model.decodeStep(next.map { $0.tokens.last! }, states: &states)
-                for b in next.indices {
-                    next[b].state = states[b]
-                    next[b].logits = logits.rows(b..<(b + 1)).copy()
-                }
+            var states = next.map(\.state)
+            let logits = model.decodeStep(next.map { $0.tokens.last! }, states: &states)
+            for b in next.indices {
+                next[b].state = states[b]
+                next[b].logits = logits.rows(b..<(b + 1)).copy()
             }
             beams = next
-            if finished.count >= beamSize || beams.isEmpty { break }
         }
-        if finished.isEmpty { finished = beams.map { ($0.tokens, $0.sum, $0.asr) } }
-        let best = finished.max { $0.1 / Double(max(1, $0.0.count)) < $1.1 / Double(max(1, $1.0.count)) }!
-        return (best.0, best.2)
+        if hypotheses.isEmpty { hypotheses = beams.map { ($0.tokens, $0.sum, $0.asr) } }
+        let best = hypotheses.max { $0.sum / Double(max(1, $0.tokens.count)) < $1.sum / Double(max(1, $1.tokens.count)) }!
+        return (best.tokens, best.asr)
+    }
+
+    /// One step of CTranslate2's beam rule over candidates sorted best first (their tokens, at
+    /// least 2·beamSize when the vocabulary allows): which become hypotheses, which continue.
+    /// Among the first beamSize, an end-of-text candidate (any candidate, on the last step)
+    /// ends, and its slot goes to the next candidate from beamSize on that does not end.
+    static func selectBeams(_ tokens: [Int32], beamSize: Int, endOfText: Int32, lastStep: Bool) -> (ending: [Int], continuing: [Int]) {
+        var ending: [Int] = [], continuing: [Int] = []
+        var secondary = beamSize
+        for k in 0..<min(beamSize, tokens.count) {
+            guard tokens[k] == endOfText || lastStep else {
+                continuing.append(k)
+                continue
+            }
+            ending.append(k)
+            if let j = (secondary..<min(2 * beamSize, tokens.count)).first(where: { tokens[$0] != endOfText }), !lastStep {
+                continuing.append(j)
+                secondary = j + 1
+            } else {
+                secondary = 2 * beamSize
+            }
+        }
+        return (ending, continuing)
     }
 
     /// len(text) / len(zlib.compress(text)), as transcribe.py's get_compression_ratio.
