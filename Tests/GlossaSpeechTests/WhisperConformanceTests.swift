@@ -20,6 +20,12 @@ final class WhisperConformanceTests: XCTestCase {
         let full = model.decode(ids, state: &state, allLogits: true)
         XCTAssertLessThanOrEqual(full.maxAbsDifference(reference), tolerance)
 
+        // Selected positions (the no-speech probability reads <|startoftranscript|>'s row).
+        var selected = model.makeDecoderState(audio: audio)
+        let picked = model.decode(ids, state: &selected, logitRows: [0, ids.count - 1])
+        XCTAssertLessThanOrEqual(picked.rows(0..<1).maxAbsDifference(reference.rows(0..<1)), tolerance)
+        XCTAssertLessThanOrEqual(picked.rows(1..<2).maxAbsDifference(reference.rows((ids.count - 1)..<ids.count)), tolerance)
+
         var stepwise = model.makeDecoderState(audio: audio)
         for (t, id) in ids.enumerated() {
             let step = model.decode([id], state: &stepwise)

@@ -28,11 +28,15 @@ struct WhisperWindowDecoder {
     /// `lmContext` the transcript so far, for shallow fusion.
     func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = []) -> Result {
         var state = model.makeDecoderState(audio: audio)
-        let first = model.decode(prompt, state: &state)
-        // <|nospeech|> probability at the first sampled position (decoding.py).
+        // <|nospeech|> probability in the logits at <|startoftranscript|>'s position, not after
+        // the whole prompt (decoding.py: probs_at_sot; CTranslate2 whisper.cc: sot_index).
+        let sot = prompt.lastIndex(of: vocabulary.startOfTranscript) ?? prompt.count - 1
+        let logits = model.decode(prompt, state: &state, logitRows: [sot, prompt.count - 1])
+        let first = logits.rows(1..<2).copy()
         var noSpeech: Float = 0
         if let ns = vocabulary.noSpeech {
-            noSpeech = Foundation.exp(first.data[Int(ns)] - RowMath.logsumexpRow(first.data, first.lastDim))
+            let atSOT = logits.data
+            noSpeech = Foundation.exp(atSOT[Int(ns)] - RowMath.logsumexpRow(atSOT, logits.lastDim))
         }
         let lm = fusion.flatMap { $0.isActive ? $0.start(context: lmContext) : nil }
         let (tokens, sum) = temperature > 0 || beamSize <= 1

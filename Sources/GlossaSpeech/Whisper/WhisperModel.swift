@@ -99,6 +99,11 @@ public final class WhisperModel {
     /// Logits [tokens.count, vocabulary] (or [1, vocabulary] for the last token) after the
     /// tokens already in `state`.
     public func decode(_ tokens: [Int32], state: inout DecoderState, allLogits: Bool = false) -> Tensor {
+        decode(tokens, state: &state, logitRows: allLogits ? Array(tokens.indices) : [tokens.count - 1])
+    }
+
+    /// `decode`, with the logits of the listed positions of `tokens` only, in that order.
+    public func decode(_ tokens: [Int32], state: inout DecoderState, logitRows: [Int]) -> Tensor {
         let start = state.length
         precondition(start + tokens.count <= dimensions.textContext, "decoder context of \(dimensions.textContext) tokens exceeded")
         var x = tokenEmbedding(tokens)
@@ -117,8 +122,9 @@ public final class WhisperModel {
             x = x + c.out(c.core.forward(q: c.query(hc), k: state.crossKeys[i], v: state.crossValues[i], batch: 1))
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
-        let last = allLogits ? x : x.rows((x.rowCount - 1)..<x.rowCount)
-        return head(decoderNorm(last))
+        let rows = logitRows == [x.rowCount - 1] ? x.rows((x.rowCount - 1)..<x.rowCount)
+            : logitRows == Array(0..<x.rowCount) ? x : x.gatheringRows(logitRows)
+        return head(decoderNorm(rows))
     }
 
     /// One decoding step for several hypotheses of the same audio (beam search): row b of the
