@@ -3,7 +3,7 @@ import GlossaTensor
 /// The logit rules of openai/whisper decoding.py, applied before every decoding step:
 /// SuppressBlank (no space or end-of-text as the first token), SuppressTokens (special tokens
 /// and the default "-1" set of non-speech symbols) and ApplyTimestampRules (timestamps come in
-/// pairs, never decrease, the first one is at most 1 s, and a timestamp is forced when the
+/// pairs, never go below the last one, the first one is at most 1 s, and a timestamp is forced when the
 /// timestamps' total probability beats every text token). Without timestamps, every token
 /// from <|notimestamps|> on is suppressed.
 struct WhisperLogitFilters {
@@ -57,9 +57,11 @@ struct WhisperLogitFilters {
                 for i in 0..<eot { logits[i] = -.infinity }
             }
         }
+        // Timestamps never decrease. CTranslate2 (whisper.cc ApplyTimestampRules) forbids only
+        // those below the last; openai's newer rule also forbids repeating it outside a pair.
+        // Glossa takes CTranslate2's, so that its transcripts equal faster-whisper's.
         if let last = sampled.last(where: { Int($0) >= begin }) {
-            let limit = lastWasTimestamp && !penultimateWasTimestamp ? Int(last) : Int(last) + 1
-            for i in begin..<min(limit, v) { logits[i] = -.infinity }
+            for i in begin..<min(Int(last), v) { logits[i] = -.infinity }
         }
         if sampled.isEmpty {
             for i in 0..<begin { logits[i] = -.infinity }
