@@ -32,6 +32,25 @@ final class TranscriptionTests: XCTestCase {
         XCTAssertEqual(normalized(beam.text), "he was not an ill disposed young man")
     }
 
+    /// transcribe.py's segment split: a timestamp pair closes a segment, the segment keeps its
+    /// timestamp tokens (they prompt the next window), and an unclosed tail means "continue
+    /// from the last timestamp".
+    func testSegmentsKeepTheirTimestampsAndAnOpenTailSeeksBack() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-base"))
+        let begin = transcriber.vocabulary.firstTimestamp
+        let words = transcriber.vocabulary.tokenizer.encode(" Hello there. And")
+        let tokens = [begin] + words.prefix(3) + [begin + 140, begin + 140] + words.suffix(1)
+        let result = WhisperWindowDecoder.Result(tokens: tokens, sumLogProb: -1, noSpeechProbability: 0, temperature: 0,
+                                                 text: "", compressionRatio: 1)
+        let (segments, advance) = transcriber.split(result, offset: 10, windowDuration: 30, options: .init())
+        XCTAssertEqual(segments.count, 1)
+        XCTAssertEqual(segments[0].tokens, [begin] + words.prefix(3) + [begin + 140])
+        XCTAssertEqual(segments[0].start, 10)
+        XCTAssertEqual(segments[0].end, 12.8, accuracy: 1e-9)
+        XCTAssertEqual(segments[0].text, " Hello there.")
+        XCTAssertEqual(advance, 280, "2.8 s = 280 mel frames: the open segment is decoded again")
+    }
+
     func testCorruptModelFileGivesAClearError() throws {
         let folder = makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

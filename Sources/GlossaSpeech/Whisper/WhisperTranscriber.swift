@@ -29,6 +29,7 @@ public final class WhisperTranscriber {
     public struct Segment: Codable, Equatable {
         public let start: Double, end: Double
         public let text: String
+        /// Its token ids, timestamps included (as transcribe.py and faster-whisper keep them).
         public let tokens: [Int32]
         public let averageLogProb: Double
         public let noSpeechProbability: Float
@@ -147,7 +148,9 @@ public final class WhisperTranscriber {
             }
             let timeOffset = Double(seek) * secondsPerFrame
             let (windowSegments, advance) = split(result, offset: timeOffset, windowDuration: Double(segmentSize) * secondsPerFrame, options: options)
-            for s in windowSegments {
+            // An instantaneous or empty segment is dropped, from the output and from the prompt
+            // (faster-whisper's generate_segments; transcribe.py clears its text and tokens).
+            for s in windowSegments where s.start != s.end && !s.text.trimmingCharacters(in: .whitespaces).isEmpty {
                 segments.append(s)
                 allTokens.append(contentsOf: s.tokens)
                 onSegment?(s)
@@ -167,7 +170,9 @@ public final class WhisperTranscriber {
         func segment(_ slice: ArraySlice<Int32>, start: Double, end: Double) -> Segment {
             let text = vocabulary.tokenizer.decode(slice.filter(vocabulary.isText))
             // Times in whole milliseconds: 0.02 s steps accumulate binary rounding noise.
-            return Segment(start: (start * 1000).rounded() / 1000, end: (end * 1000).rounded() / 1000, text: text, tokens: Array(slice.filter(vocabulary.isText)),
+            // The slice's tokens, timestamps included: they also become the next window's prompt
+            // (transcribe.py and faster-whisper both prompt with the timestamps).
+            return Segment(start: (start * 1000).rounded() / 1000, end: (end * 1000).rounded() / 1000, text: text, tokens: Array(slice),
                            averageLogProb: result.averageLogProb, noSpeechProbability: result.noSpeechProbability,
                            temperature: result.temperature, compressionRatio: result.compressionRatio)
         }
