@@ -188,7 +188,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(targets.contains(-100) && targets.contains { $0 != -100 })
 
         trainer.model.zeroGrad()
-        let sparse = trainer.lossAndGradient(inputs: inputs, targets: targets, batch: 2)
+        let sparse = trainer.lossAndGradient(inputs: inputs, targets: targets, batch: 2).loss
         let sparseGradients = trainer.model.parameters.map { $0.grad.array }
         trainer.model.zeroGrad()
         let loss = CrossEntropy()

@@ -84,23 +84,23 @@ public final class Trainer {
         options.trainableEmbeddingRows?.isEmpty == true && model.head.weight === model.embedding.weight
     }
 
-    /// The mean loss over the targets that are not ignored, and, when `backward`, the gradient
-    /// of every parameter. The head (12.9M of the shipped LM's 15.7M active weights) runs only
-    /// on rows that have a target: answer-only instruction data has a few per window.
-    @discardableResult
-    func lossAndGradient(inputs: [Int32], targets: [Int32], batch: Int, backward: Bool = true) -> Float {
+    /// The mean loss over the targets that are not ignored and how many there are, and, when
+    /// `backward`, the gradient of every parameter. The head (12.9M of the shipped LM's 15.7M
+    /// active weights) runs only on rows that have a target: answer-only instruction data has a
+    /// few per window.
+    func lossAndGradient(inputs: [Int32], targets: [Int32], batch: Int, backward: Bool = true) -> (loss: Float, targets: Int) {
         let hidden = model.hiddenStates(batch: inputs, batch: batch)
         let rows = targets.indices.filter { targets[$0] != loss.ignoreIndex }
-        guard !rows.isEmpty else { return 0 }
+        guard !rows.isEmpty else { return (0, 0) }
         let every = rows.count == targets.count
         let logits = model.head(every ? hidden : hidden.gatheringRows(rows))
         let value = loss.forward(logits: logits, targets: every ? targets : rows.map { targets[$0] })
-        guard backward else { return value }
+        guard backward else { return (value, rows.count) }
         let dLogits = loss.backward()
         // A frozen tied head needs only dL/dhidden = dlogits·W, not its [vocab, hidden] weight gradient.
         let dSelected = headIsFrozen ? matmul(dLogits, model.head.weight.value) : model.head.backward(dLogits)
         model.backward(hidden: every ? dSelected : dSelected.scatteringRows(rows, rowCount: targets.count))
-        return value
+        return (value, rows.count)
     }
 
     /// One optimisation step.
@@ -110,8 +110,7 @@ public final class Trainer {
         let windows = corpus.sampleWindows(seed: options.seed, step: step, batch: b, length: t)
         let (inputs, targets) = Self.inputsAndTargets(corpus.tokens(of: windows, length: t), batch: b, length: t)
         model.zeroGrad()
-        let kept = masked(targets, corpus.targetMask(of: windows, length: t))
-        let value = lossAndGradient(inputs: inputs, targets: kept, batch: b)
+        let (value, counted) = lossAndGradient(inputs: inputs, targets: masked(targets, corpus.targetMask(of: windows, length: t)), batch: b)
         let aux = moeLayers.reduce(Float(0)) { $0 + $1.lastAuxiliaryLoss }
         embeddingRowFreeze?.zeroGradient()
         let norm = clipGradientNorm(optimizer.parameters, maxNorm: options.clipNorm)
@@ -123,7 +122,7 @@ public final class Trainer {
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepRecord(step: step, loss: value, auxiliaryLoss: aux, learningRate: lr, gradientNorm: norm,
-                          tokensPerSecond: Double(b * t) / seconds, targets: kept.filter { $0 != loss.ignoreIndex }.count,
+                          tokensPerSecond: Double(b * t) / seconds, targets: counted,
                           maxLoadRatio: ratios, validationLoss: nil)
     }
 
@@ -136,8 +135,8 @@ public final class Trainer {
             for w in corpus.evaluationWindows(of: lang, length: length, limit: windows) {
                 let ids = corpus.tokens(of: [w], length: length)
                 let targets = masked(Array(ids.dropFirst()), corpus.targetMask(of: [w], length: length))
-                let n = targets.filter { $0 != loss.ignoreIndex }.count
-                total += Double(lossAndGradient(inputs: Array(ids.dropLast()), targets: targets, batch: 1, backward: false)) * Double(n)
+                let (value, n) = lossAndGradient(inputs: Array(ids.dropLast()), targets: targets, batch: 1, backward: false)
+                total += Double(value) * Double(n)
                 count += n
             }
             out[lang] = count == 0 ? .nan : Float(total / Double(count))

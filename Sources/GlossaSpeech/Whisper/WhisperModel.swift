@@ -122,9 +122,7 @@ public final class WhisperModel {
             x = x + c.out(c.core.forward(q: c.query(hc), k: state.crossKeys[i], v: state.crossValues[i], batch: 1))
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
-        let rows = logitRows == [x.rowCount - 1] ? x.rows((x.rowCount - 1)..<x.rowCount)
-            : logitRows == Array(0..<x.rowCount) ? x : x.gatheringRows(logitRows)
-        return head(decoderNorm(rows))
+        return head(decoderNorm(x.gatheringRows(logitRows)))
     }
 
     /// One decoding step for several hypotheses of the same audio (beam search): row b of the
