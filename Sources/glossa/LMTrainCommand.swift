@@ -17,7 +17,10 @@ struct LMTrain: ParsableCommand {
         --out/checkpoint.safetensors with its stored options (only --steps may be raised) and \
         reproduces the uninterrupted run bit for bit. With --init the run starts from a trained \
         model's weights and MoE biases (architecture options are taken from it); use it to \
-        fine-tune or to adapt the LM to a domain from text alone. A language folder may also         hold <split>.mask (one byte per token: bit 0 = a target, bit 1 = an episode start), as         scripts/make_instruction_corpus.py writes: windows then start at episodes and the loss         counts only the marked answers (Flan-style instruction tuning).
+        fine-tune or to adapt the LM to a domain from text alone. A language folder may also hold \
+        <split>.mask (one byte per token: bit 0 = a target, bit 1 = an episode start), as \
+        scripts/make_instruction_corpus.py writes: windows then start at episodes and the loss \
+        counts only the marked answers (Flan-style instruction tuning).
 
         Examples:
           glossa lm train --data data/corpus --out runs/moe --steps 2000
