@@ -9,6 +9,7 @@ struct FusionOptions: ParsableArguments {
     static let defaultLM = "assets/lm/glossa-lm-v2"
     static let defaultWeight: Float = 0.1
     static let defaultLengthBonus: Float = 0
+    static let defaultRepeatNgram = 0
 
     @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",
                                valueName: "dir|default|none"))
@@ -17,6 +18,9 @@ struct FusionOptions: ParsableArguments {
     var lmWeight: Float = FusionOptions.defaultWeight
     @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.")
     var lengthBonus: Float = FusionOptions.defaultLengthBonus
+    @Option(name: .customLong("lm-repeat-ngram"),
+            help: "n of the repetition guard: where the last n−1 text tokens occurred before in the window, the LM neither rewards nor penalises repeating what followed them (0: off).")
+    var repeatNgram = FusionOptions.defaultRepeatNgram
 
     /// The LM folder in use, or nil without fusion (also when λ = 0: the transcript is then
     /// exactly the unfused one, so loading the LM would only cost time).
@@ -39,12 +43,14 @@ struct FusionOptions: ParsableArguments {
             }
         }
         let language = try LanguageModel(folder: folder)
-        return try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
-                                 whisper: vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
+        var fusion = try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
+                                       whisper: vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
+        fusion.repeatNgram = repeatNgram
+        return fusion
     }
 
     var summary: String {
         guard let folder else { return "no fusion" }
-        return "fusion λ \(lmWeight) β \(lengthBonus) with \(folder)"
+        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "") with \(folder)"
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import GlossaLM
 import GlossaNN
@@ -73,6 +74,39 @@ final class ShallowFusionTests: XCTestCase {
         let (resumed, scores) = fusion.start(context: choose + the)
         XCTAssertNotNil(scores)
         XCTAssertEqual(resumed.length, state.length, "a later window's context starts the same way")
+    }
+
+    /// The repetition guard: after "1 2 3 1 2", the token that followed "1 2" (3) is a repeat.
+    /// It gets the hypothesis's mean fusion term; the other tokens get the LM's distribution
+    /// with the repeat's mass taken out.
+    func testTheRepetitionGuardNeutralisesTheLMOnRepeats() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let eot = Int(transcriber.vocabulary.endOfText)
+        let lm = toyLM(vocabulary: eot + 1, favourite: 5)
+        var fusion = try ShallowFusion(model: lm, tokenizer: transcriber.vocabulary.tokenizer, whisper: transcriber.vocabulary, weight: 0.5, lengthBonus: 0)
+        fusion.repeatNgram = 3
+        XCTAssertEqual(fusion.repeats(after: [1, 2, 3, 1, 2]), [3])
+        XCTAssertEqual(fusion.repeats(after: [1, 2, 3, 1, 2, 4, 1, 2]), [3, 4])
+        XCTAssertEqual(fusion.repeats(after: [1, 2, 3, 1]), [])
+
+        // An LM distribution with 0.9 on token 3 and the rest spread evenly.
+        let v = eot + 1
+        var probs = [Float](repeating: 0.1 / Float(v - 1), count: v)
+        probs[3] = 0.9
+        let lmLogProbs = Tensor(probs.map { Foundation.log($0) }, shape: [1, v])
+        let scores = Tensor(zeros: [1, v + 10])  // Whisper's logits: the LM's ids and more
+        scores.data[8] = -.infinity  // forbidden by the logit rules: stays forbidden
+        fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, history: [1, 2, 3, 1, 2], meanBonus: -0.7)
+        XCTAssertEqual(scores.data[3], -0.7, accuracy: 1e-6)
+        XCTAssertEqual(scores.data[7], 0.5 * (Foundation.log(probs[7]) - Foundation.log(0.1)), accuracy: 1e-4)
+        XCTAssertEqual(scores.data[8], -.infinity)
+        XCTAssertEqual(scores.data[v + 2], 0, "special tokens get no LM term")
+
+        fusion.repeatNgram = 0
+        let unguarded = Tensor(zeros: [1, v])
+        fusion.addBonuses(to: unguarded, lmLogProbs: lmLogProbs, history: [1, 2, 3, 1, 2], meanBonus: -0.7)
+        XCTAssertEqual(unguarded.data[3], 0.5 * Foundation.log(0.9), accuracy: 1e-6)
+        XCTAssertEqual(unguarded.data[7], 0.5 * Foundation.log(probs[7]), accuracy: 1e-4)
     }
 
     func testMismatchedVocabulariesAreRefused() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import GlossaLM
 import GlossaTensor
 
@@ -15,12 +16,23 @@ import GlossaTensor
 /// e^-8 of the probability of "The" and would penalise every first word by a different, arbitrary
 /// amount. The first text token is therefore not scored by the LM (it has no context to judge
 /// it by anyway), and the LM reads it without its space, as its own documents begin.
+///
+/// Repetition guard: a transformer LM copies from its context, so once Whisper starts a
+/// repetition loop ("-Auto-Armens-Auto-Armens-") the LM predicts the next repeat with near
+/// certainty and every other word gets a large penalty: fused loops run longer than unfused
+/// ones (docs/asr.md). Where the hypothesis's last n−1 text tokens occurred before in the same
+/// window, the tokens that followed them there (the "repeats") get the hypothesis's mean fusion
+/// term so far, and the other tokens the LM's distribution with the repeats' mass taken out,
+/// log p_LM(y) − log(1 − Σ_repeats p_LM). The LM then neither pushes a loop on nor penalises
+/// it; whisper alone decides.
 public struct ShallowFusion {
     public let model: TransformerLM
     public let weight: Float
     public let lengthBonus: Float
     /// Tokens of the transcript kept as LM context at the start of each window.
     public var contextTokens = 128
+    /// n of the repetition guard (0 turns it off).
+    public var repeatNgram = 0
     let endOfText: Int32
     let tokenizer: ByteLevelBPETokenizer
 
@@ -91,9 +103,34 @@ public struct ShallowFusion {
         return tokenizer.encode(text)
     }
 
-    /// The fusion term for `token` given the LM's log-probabilities (0 for non-text tokens).
-    func bonus(_ token: Int32, _ lmLogProbs: Tensor?) -> Double {
-        guard token < endOfText, let lm = lmLogProbs else { return 0 }
-        return Double(weight * lm.data[Int(token)] + lengthBonus)
+    /// Adds the fusion term to every allowed candidate in `scores` (the ASR log-probabilities,
+    /// −∞ where the logit rules forbid a token). `history` is the hypothesis's tokens in this
+    /// window, `meanBonus` its mean fusion term per scored token so far (nil before the first).
+    func addBonuses(to scores: Tensor, lmLogProbs lm: Tensor, history: [Int32], meanBonus: Double?) {
+        let repeats = meanBonus == nil ? [] : self.repeats(after: history.filter { $0 < endOfText })
+        var shift: Float = 0
+        if !repeats.isEmpty {
+            let mass = repeats.reduce(0.0) { $0 + Foundation.exp(Double(lm.data[Int($1)])) }
+            shift = -Float(Foundation.log(max(1e-6, 1 - mass)))
+        }
+        let n = min(Int(endOfText), scores.lastDim)
+        for i in 0..<n where scores.data[i] > -.infinity {
+            scores.data[i] += weight * (lm.data[i] + shift) + lengthBonus
+        }
+        for r in repeats where Int(r) < n && scores.data[Int(r)] > -.infinity {
+            scores.data[Int(r)] += Float(meanBonus!) - (weight * (lm.data[Int(r)] + shift) + lengthBonus)
+        }
+    }
+
+    /// The tokens that followed earlier occurrences of `text`'s last n−1 tokens in `text`.
+    func repeats(after text: [Int32]) -> Set<Int32> {
+        let k = repeatNgram - 1
+        guard k > 0, text.count > k else { return [] }
+        let key = text.suffix(k)
+        var found = Set<Int32>()
+        for start in 0..<(text.count - k) where text[start..<(start + k)].elementsEqual(key) {
+            found.insert(text[start + k])
+        }
+        return found
     }
 }

@@ -65,15 +65,16 @@ struct WhisperWindowDecoder {
         var logits = firstLogits
         var tokens: [Int32] = []
         var sum = 0.0
+        var fused = 0.0, scored = 0  // fusion terms of the chosen tokens, for the repetition guard
         var rng = RandomGenerator(seed: seed)
         while tokens.count < sampleLength {
-            let logProbs = filteredLogProbs(logits, sampled: tokens)
+            let asr = filteredLogProbs(logits, sampled: tokens)
+            var logProbs = asr
             let v = logProbs.lastDim
             var next: Int32
-            if let fusion, lmLogProbs != nil {
-                for i in 0..<v where logProbs.data[i] > -.infinity {
-                    logProbs.data[i] += Float(fusion.bonus(Int32(i), lmLogProbs))
-                }
+            if let fusion, let lmLogProbs {
+                logProbs = asr.copy()
+                fusion.addBonuses(to: logProbs, lmLogProbs: lmLogProbs, history: tokens, meanBonus: scored > 0 ? fused / Double(scored) : nil)
             }
             if temperature <= 0 {
                 next = Sampler.argmax(logProbs.data, v)
@@ -92,7 +93,11 @@ struct WhisperWindowDecoder {
                     if u <= 0 { next = Int32(i); break }
                 }
             }
-            sum += Double(logProbs.data[Int(next)]) - (fusion?.bonus(next, lmLogProbs) ?? 0)
+            sum += Double(asr.data[Int(next)])
+            if lmLogProbs != nil && next < vocabulary.endOfText {
+                fused += Double(logProbs.data[Int(next)] - asr.data[Int(next)])
+                scored += 1
+            }
             if next == vocabulary.endOfText { break }
             tokens.append(next)
             if let fusion, lmState != nil, next < vocabulary.endOfText { lmLogProbs = fusion.advance(&lmState!, token: next) }
@@ -116,6 +121,8 @@ struct WhisperWindowDecoder {
                             lm: (DecodingState, Tensor?)?) -> ([Int32], Double) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
+            /// Text tokens scored by the LM: (sum − asr) / scored is the mean fusion term.
+            var scored = 0
             var state: WhisperModel.DecoderState; var logits: Tensor
             var lmState: DecodingState?; var lmLogProbs: Tensor?
         }
@@ -128,10 +135,9 @@ struct WhisperWindowDecoder {
             for (b, beam) in beams.enumerated() {
                 let logProbs = filteredLogProbs(beam.logits, sampled: beam.tokens)
                 let scores = logProbs.copy()
-                if let fusion, beam.lmLogProbs != nil {
-                    for i in 0..<scores.lastDim where scores.data[i] > -.infinity {
-                        scores.data[i] += Float(fusion.bonus(Int32(i), beam.lmLogProbs))
-                    }
+                if let fusion, let lmLogProbs = beam.lmLogProbs {
+                    fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, history: beam.tokens,
+                                      meanBonus: beam.scored > 0 ? (beam.sum - beam.asr) / Double(beam.scored) : nil)
                 }
                 for t in Vec.topIndices(scores.data, scores.lastDim, width) where scores.data[t] > -.infinity {
                     candidates.append((b, Int32(t), beam.sum + Double(scores.data[t]), beam.asr + Double(logProbs.data[t])))
@@ -148,6 +154,7 @@ struct WhisperWindowDecoder {
                 let c = candidates[k]
                 var beam = beams[c.beam]
                 beam.tokens.append(c.token)
+                if beam.lmLogProbs != nil && c.token < eot { beam.scored += 1 }
                 beam.sum = c.sum
                 beam.asr = c.asr
                 return beam
