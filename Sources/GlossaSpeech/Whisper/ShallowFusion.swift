@@ -107,7 +107,8 @@ public struct ShallowFusion {
     /// −∞ where the logit rules forbid a token). `history` is the hypothesis's tokens in this
     /// window, `meanBonus` its mean fusion term per scored token so far (nil before the first).
     func addBonuses(to scores: Tensor, lmLogProbs lm: Tensor, history: [Int32], meanBonus: Double?) {
-        let repeats = meanBonus == nil ? [] : self.repeats(after: history.filter { $0 < endOfText })
+        // Off by default: then no per-step copy of the history on this per-token path.
+        let repeats = repeatNgram > 1 && meanBonus != nil ? self.repeats(after: history.filter { $0 < endOfText }) : []
         var shift: Float = 0
         if !repeats.isEmpty {
             let mass = repeats.reduce(0.0) { $0 + Foundation.exp(Double(lm.data[Int($1)])) }
