@@ -129,8 +129,8 @@ final class KernelTests: XCTestCase {
     }
 
     /// The fused nearest-code search equals a scalar search, ties to the lower index, for
-    /// codebook sizes around the 32-code lane group and the 512-code tile, odd row counts
-    /// (the last row has no partner) and a row count that spreads over threads.
+    /// codebook sizes around the 32-code block, codes of equal norm (whose sorted order must
+    /// not change the tie rule) and a row count that spreads over threads.
     func testNearestCodeSearchMatchesAScalarSearch() {
         var rng = RandomGenerator(seed: 4)
         for (k, rows) in [(1, 1), (31, 3), (33, 5), (512, 2), (700, 130)] {
@@ -143,6 +143,41 @@ final class KernelTests: XCTestCase {
                 XCTAssertEqual(Int(found[r]), distances.firstIndex(of: distances.min()!)!, "k \(k), row \(r)")
             }
         }
+    }
+
+    /// The norm-pruned search on a codebook shaped like SPAE's (norms spread over 1–20, codes
+    /// in tight clusters) finds
+    /// the code a double-precision exhaustive search finds, wherever that one is not a
+    /// near-tie that float rounding may legitimately flip.
+    func testPrunedNearestCodeSearchMatchesAnExhaustiveSearch() {
+        var rng = RandomGenerator(seed: 9)
+        let (k, d, rows) = (3000, 32, 400)
+        let centres = (0..<60).map { _ in (0..<d).map { _ in rng.normal() } }
+        var codes: [[Float]] = []
+        for _ in 0..<k {
+            let centre = centres[rng.int(below: centres.count)], scale = 1 + 19 * rng.uniform()
+            codes.append(centre.map { ($0 + 0.05 * rng.normal()) * scale / Float(d).squareRoot() })
+        }
+        // Half the targets near a code; half a code stretched by up to 3%, whose nearest code
+        // differs from it almost only in norm: the norm bound is then nearly tight, and a
+        // radius any smaller skips the block that holds it.
+        let targets = (0..<rows).map { r in
+            let code = codes[rng.int(below: k)]
+            if r % 2 == 0 { return code.map { $0 + 0.02 * rng.normal() } }
+            let stretch = 1 + 0.03 * rng.uniform()
+            return code.map { $0 * stretch }
+        }
+        let search = NearestCodeSearch(codebook: Tensor(codes.flatMap { $0 }, shape: [k, d]))
+        let rowTensor = Tensor(targets.flatMap { $0 }, shape: [rows, d])
+        let found = withExtendedLifetime(rowTensor) { search.nearest(rowTensor.data, rows: rows) }
+        var exact = 0
+        for r in 0..<rows {
+            let distances = codes.map { c in zip(c, targets[r]).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } }
+            let best = distances.min()!
+            if Int(found[r]) == distances.firstIndex(of: best)! { exact += 1; continue }
+            XCTAssertLessThan(distances[Int(found[r])] - best, 1e-5 * (1 + best), "row \(r) got a code that is not the nearest")
+        }
+        XCTAssertGreaterThan(exact, rows * 9 / 10)
     }
 
     func testViewsShareStorage() {
