@@ -22,7 +22,13 @@ appended. Two task families, both plain text (the LM never sees an image):
     another form, and the answer is the label of its class: matching a query to the support
     and copying the label, the skill few-shot classification needs;
   * language identification: 3–6 consecutive words of a corpus sentence, labelled with the
-    language's English name.
+    language's English name;
+  * lookup (--lookup-share): the same templates, 3–6 shots per class, each class always
+    shown by the same word, so every label after a class's first line is a target: many
+    copying targets per episode instead of one;
+  * repeats (--repeat-share): a run of 8–32 random words, then the run again; the second copy
+    is the target. Induction heads form on exactly this (Olsson et al. 2022), and a target on
+    almost every token gives the densest signal for them.
 Words are whole-word tokens of the LM's vocabulary from the corpus's *training* split, with
 every Fashion-MNIST class and concept word removed, so nothing here is about the evaluation
 images or their labels.
@@ -96,6 +102,8 @@ def main():
     ap.add_argument("--episodes", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--language-share", type=float, default=0.2, help="fraction of language-identification episodes")
+    ap.add_argument("--lookup-share", type=float, default=0, help="fraction of lookup episodes (exact repeats, 3–6 shots)")
+    ap.add_argument("--repeat-share", type=float, default=0, help="fraction of repeated-word-run episodes")
     ap.add_argument("--general-share", type=float, default=1.0, help="general-text tokens per episode token (0: none)")
     ap.add_argument("--general-targets", type=float, default=1.0,
                     help="fraction of general-text tokens the loss predicts (below 1 writes general/*.mask)")
@@ -134,20 +142,34 @@ def main():
         start = rng.randint(0, max(0, len(words) - n))
         return " ".join(words[start:start + n])
 
+    def repeats():
+        run = " " + " ".join(rng.choice(noise if rng.random() < 0.5 else labels) for _ in range(rng.randint(8, 32)))
+        first, rest = run.split(" ", 2)[1:]
+        return [(run, False), (" " + first, False), (" " + rest, True)]
+
     def episode():
+        kind = rng.random()
+        if kind < args.repeat_share:
+            return repeats()
         way, shot = rng.choice((2, 2, 3, 5)), rng.choice((1, 1, 2, 5))
-        if rng.random() < args.language_share:
+        lookup = kind < args.repeat_share + args.lookup_share
+        if lookup:
+            shot = rng.randint(3, 6)
+        if not lookup and rng.random() < args.language_share:
             classes = rng.sample(sorted(LANGUAGES), min(way, len(LANGUAGES)))
             names = [LANGUAGES[c] for c in classes]
             item = language_item
         else:
             classes = rng.sample(groups, way)
+            if lookup:
+                # One fixed item per class (a word, or a word and noise words): exact repeats.
+                classes = [words_item(forms) for forms in classes]
             names = []
             while len(names) < way:
                 name = label()
                 if name not in names:
                     names.append(name)
-            item = words_item
+            item = (lambda fixed: fixed) if lookup else words_item
         shown = [(i, item(c)) for i, c in enumerate(classes) for _ in range(shot)]
         rng.shuffle(shown)
         support = [(text, names[i], any(j == i for j, _ in shown[:k])) for k, (i, text) in enumerate(shown)]
