@@ -103,6 +103,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--language-share", type=float, default=0.2, help="fraction of language-identification episodes")
     ap.add_argument("--lookup-share", type=float, default=0, help="fraction of lookup episodes (exact repeats, 3–6 shots)")
+    ap.add_argument("--multi-token-labels", type=float, default=0,
+                    help="fraction of labels that are words of 2–3 tokens or hyphenated pairs (like 't-shirt')")
     ap.add_argument("--repeat-share", type=float, default=0, help="fraction of repeated-word-run episodes")
     ap.add_argument("--general-share", type=float, default=1.0, help="general-text tokens per episode token (0: none)")
     ap.add_argument("--general-targets", type=float, default=1.0,
@@ -126,7 +128,15 @@ def main():
     print(f"instruct: {len(groups)} word groups, {len(noise)} noise words, {len(labels)} label words", file=sys.stderr)
     templates = {name: template(name) for name in ("induction", "frozen", "options")}
 
+    # Labels of several tokens (" sweatband" → " sweat" "band", "x-y"): Fashion-MNIST's
+    # " t-shirt", " pullover" and " ankle boot" are such, and copying them is a token-by-token
+    # induction that single-token labels never train.
+    pieces = sorted(w for w in set(re.findall(r"[a-z]+", " ".join(lines["en"][:50000])))
+                    if 5 <= len(w) <= 12 and w not in EXCLUDED and 2 <= len(tok.encode(" " + w, add_special_tokens=False).ids) <= 3)
+
     def label():
+        if rng.random() < args.multi_token_labels:
+            return rng.choice(pieces) if rng.random() < 0.6 else rng.choice(labels) + "-" + rng.choice(labels)
         return rng.choice(labels) if rng.random() < 0.75 else rng.choice(labels) + " " + rng.choice(labels)
 
     def words_item(forms):

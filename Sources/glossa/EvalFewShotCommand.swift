@@ -35,6 +35,7 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v2"
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
+    @Option(help: "Print the first N episodes (prompt, answer, truth) to stderr, to see what the LM does.") var show = 0
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -88,6 +89,9 @@ struct EvalFewShot: ParsableCommand {
                                              endOfText: language.endOfText).label
             }
             if answer == truth { correct += 1 }
+            if progress.done < show {
+                FileHandle.standardError.write(Data("\(prompt)\n→ \(answer) (truth: \(truth))\n\n".utf8))
+            }
             let pick = FewShot.nearestNeighbour(query: codes(e.query).flatMap { $0 }, support: e.support.map { codes($0).flatMap { $0 } })
             if labels[e.support[pick]] == labels[e.query] { nearest += 1 }
             progress.advance(status: String(format: "accuracy %.1f%%", 100 * Double(correct) / Double(progress.done + 1)))

@@ -11,14 +11,22 @@ struct LMExport: ParsableCommand {
         Useful to try a run's current state while it trains (checkpoints are written atomically, \
         so reading one mid-run is safe).
 
-        Example:
+        With --share-embedding BASE (a model tuned with `--trainable-embeddings none` from BASE), \
+        the input embedding is not written again: model.safetensors.index.json points to BASE's \
+        copy by a relative path, after checking that it is the same table.
+
+        Examples:
           glossa lm export --checkpoint runs/glossa-lm-v1/checkpoint.safetensors --out /tmp/lm-now
+          glossa lm export --checkpoint runs/lm-v4/checkpoint.safetensors --out assets/lm/glossa-lm-v3 \\
+              --share-embedding assets/lm/glossa-lm-v2 --tokenizer assets/lm/glossa-lm-v2/tokenizer.json
         """)
 
     @Option(help: ArgumentHelp("checkpoint.safetensors from glossa lm train.", valueName: "file")) var checkpoint: String
     @Option(help: ArgumentHelp("Output model folder.", valueName: "dir")) var out: String
     @Option(help: ArgumentHelp("tokenizer.json copied into the folder.", valueName: "file"))
     var tokenizer = "models/whisper-base/tokenizer.json"
+    @Option(help: ArgumentHelp("Model folder whose identical input embedding the export refers to instead of copying.", valueName: "dir"))
+    var shareEmbedding: String?
 
     func run() throws {
         let options = try TrainingCheckpoint.options(at: checkpoint)
@@ -26,7 +34,8 @@ struct LMExport: ParsableCommand {
         let optimizer = AdamW(model.parameters)
         let step = try TrainingCheckpoint.restore(from: checkpoint, model: model, optimizer: optimizer)
         let eot = try ByteLevelBPETokenizer(path: tokenizer).id(of: "<|endoftext|>") ?? Int32(options.vocabulary - 1)
-        try HuggingFaceExport.write(model, to: out, tokenizer: tokenizer, endOfText: eot, metadata: ["glossa.steps": String(step)])
+        try HuggingFaceExport.write(model, to: out, tokenizer: tokenizer, endOfText: eot, metadata: ["glossa.steps": String(step)],
+                                    sharedEmbedding: shareEmbedding)
         print("exported step \(step) to \(out)")
     }
 }

@@ -79,6 +79,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(a.maxAbsDifference(b), 2e-2 * a.max(), "fp16 export changes logits only by rounding")
     }
 
+    /// `lm export --share-embedding`: the tuned folder refers to the base's embedding table by a
+    /// relative path and loads to the same logits as a full export; a model whose table differs
+    /// from the base's is refused.
+    func testExportSharingTheBaseEmbeddingLoadsTheSameModel() throws {
+        let options = tinyOptions()
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
+        let trainer = Trainer(options: options, corpus: corpus, validation: nil)
+        _ = trainer.trainStep()
+        let (base, tuned) = (folder + "/base", folder + "/tuned")
+        try HuggingFaceExport.write(trainer.model, to: base, tokenizer: nil, endOfText: 63)
+        try HuggingFaceExport.write(trainer.model, to: tuned, tokenizer: nil, endOfText: 63, sharedEmbedding: base)
+        let index = try String(contentsOfFile: tuned + "/model.safetensors.index.json", encoding: .utf8)
+        XCTAssertTrue(index.contains("\"../base/model.safetensors\""), index)
+        XCTAssertFalse(try SafetensorsFile(path: tuned + "/model.safetensors").names.contains(HuggingFaceExport.embeddingName))
+        let ids: [Int32] = [63, 1, 2, 3, 63, 5, 9, 4]
+        XCTAssertEqual(try ModelLoader.load(folder: tuned).forward(batch: ids, batch: 1).array,
+                       try ModelLoader.load(folder: base).forward(batch: ids, batch: 1).array)
+
+        _ = trainer.trainStep()  // the embedding trains too here, so it no longer matches the base
+        XCTAssertThrowsError(try HuggingFaceExport.write(trainer.model, to: folder + "/other", tokenizer: nil, endOfText: 63,
+                                                         sharedEmbedding: base))
+    }
+
     /// `lm train --init`: the architecture and every weight and MoE bias come from the model folder.
     func testInitializingFromAnExportedModel() throws {
         var options = tinyOptions()

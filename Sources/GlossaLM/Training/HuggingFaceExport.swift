@@ -6,14 +6,26 @@ import GlossaTensor
 /// bias, which transformers keeps in fp32) and the tokenizer.json it was trained with, with any
 /// dropped merges written back (DroppedMergeRepair) so that Python encodes as Glossa does.
 public enum HuggingFaceExport {
+    /// The input embedding's tensor name in every exported architecture.
+    public static let embeddingName = "model.embed_tokens.weight"
+
+    /// `sharedEmbedding`: a model folder whose model.safetensors already holds this model's
+    /// input embedding, bit for bit in fp16 (a model tuned with the table frozen). The table is
+    /// then not written again: model.safetensors.index.json maps it to that file by a relative
+    /// path, so a tuned variant costs its other weights only (25.7 MB of glossa-lm-v2's 37 MB
+    /// are the table).
     public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
-                             metadata: [String: String] = [:]) throws {
+                             metadata: [String: String] = [:], sharedEmbedding: String? = nil) throws {
+        var shared: String?
+        if let base = sharedEmbedding { shared = try sharedEmbeddingFile(model, base: base, folder: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var config = try configJSON(model.config, endOfText: endOfText)
         if model.multiTokenPrediction != nil { config["num_nextn_predict_layers"] = 1 }
         try Data((serialize(config, indent: "") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/config.json"), options: .atomic)
         var writer = SafetensorsWriter(metadata: ["format": "pt"].merging(metadata) { $1 })
-        for p in model.parameters {
+        var names: [String] = []
+        for p in model.parameters where !(shared != nil && p.name == embeddingName) {
+            names.append(p.name)
             let keepFP32 = p.name.hasSuffix(".mlp.gate.weight")
             writer.add(p.name, p.value, as: keepFP32 ? .f32 : .f16)
         }
@@ -22,9 +34,18 @@ public enum HuggingFaceExport {
         for (i, layer) in blocks.enumerated() {
             if let moe = layer.feedForward as? MixtureOfExpertsLayer, let bias = moe.selectionBias {
                 writer.add("model.layers.\(i).mlp.gate.e_score_correction_bias", bias, as: .f32)
+                names.append("model.layers.\(i).mlp.gate.e_score_correction_bias")
             }
         }
         try writer.write(to: folder + "/model.safetensors")
+        let index = folder + "/model.safetensors.index.json"
+        if let shared {
+            var map = Dictionary(uniqueKeysWithValues: names.map { ($0, "model.safetensors") })
+            map[embeddingName] = shared
+            try AtomicFile.write(Data((serialize(["metadata": ["format": "pt"], "weight_map": map], indent: "") + "\n").utf8), to: index)
+        } else if FileManager.default.fileExists(atPath: index) {
+            try FileManager.default.removeItem(atPath: index)  // a stale index would shadow model.safetensors
+        }
         if let tokenizer {
             let target = folder + "/tokenizer.json"
             let data: Data
@@ -34,6 +55,22 @@ public enum HuggingFaceExport {
             let repaired = try ByteLevelBPETokenizer.repairedJSON(data, path: tokenizer)
             if tokenizer != target || repaired != nil { try AtomicFile.write(repaired ?? data, to: target) }
         }
+    }
+
+    /// The path of `base`'s model.safetensors relative to `folder`, after checking that it holds
+    /// this model's embedding exactly as this export would write it (fp16).
+    static func sharedEmbeddingFile(_ model: TransformerLM, base: String, folder: String) throws -> String {
+        guard let mine = model.parameters.first(where: { $0.name == embeddingName })?.value else {
+            throw ModelError.invalidInput("the model has no \(embeddingName) to share")
+        }
+        let theirs = try WeightStore(folder: base).tensor(embeddingName, shape: mine.shape)
+        for i in 0..<mine.count where Float(Float16(mine.data[i])) != theirs.data[i] {
+            throw ModelError.invalidInput("\(base)'s embedding differs from this model's at element \(i): only a model tuned with the table frozen can share it")
+        }
+        let from = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
+        let to = URL(fileURLWithPath: base + "/model.safetensors").standardizedFileURL.pathComponents
+        let common = zip(from, to).prefix { $0 == $1 }.count
+        return (Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/")
     }
 
     /// JSON with floats always written as floats ("1.0", not "1"): transformers' strict config
