@@ -10,7 +10,7 @@ endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup models data speech-testsets domain-example build test demo bench fixtures clean
+.PHONY: setup models data speech-testsets domain-example instruct-lm build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
@@ -34,6 +34,11 @@ speech-testsets: data
 ## speech from its held-out chapters, for the domain-adaptation example in docs/asr.md
 domain-example: build models
 	@scripts/make_domain_example.sh
+
+## instruct-lm: Flan-style instruction tuning of glossa-lm-v2 for in-context prompting, the
+## embedding table frozen (about 80 minutes on one core; resumable), into runs/glossa-lm-v3
+instruct-lm: data
+	@scripts/train_instruct_lm.sh
 
 ## build: release build of the library and the `glossa` CLI
 build: setup

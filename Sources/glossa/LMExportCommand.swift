@@ -17,18 +17,35 @@ struct LMExport: ParsableCommand {
 
         Examples:
           glossa lm export --checkpoint runs/glossa-lm-v1/checkpoint.safetensors --out /tmp/lm-now
-          glossa lm export --checkpoint runs/lm-v4/checkpoint.safetensors --out assets/lm/glossa-lm-v3 \\
+          glossa lm export --checkpoint runs/lm-v5/checkpoint.safetensors --out assets/lm/glossa-lm-v3 \\
               --share-embedding assets/lm/glossa-lm-v2 --tokenizer assets/lm/glossa-lm-v2/tokenizer.json
+          glossa lm export --model assets/lm/glossa-lm-v3 --out /tmp/glossa-lm-v3-standalone   # for transformers
         """)
 
-    @Option(help: ArgumentHelp("checkpoint.safetensors from glossa lm train.", valueName: "file")) var checkpoint: String
+    @Option(help: ArgumentHelp("checkpoint.safetensors from glossa lm train.", valueName: "file")) var checkpoint: String?
+    @Option(help: ArgumentHelp("A model folder instead of a checkpoint, e.g. to write a shared-embedding folder standalone.", valueName: "dir"))
+    var model: String?
     @Option(help: ArgumentHelp("Output model folder.", valueName: "dir")) var out: String
     @Option(help: ArgumentHelp("tokenizer.json copied into the folder.", valueName: "file"))
     var tokenizer = "models/whisper-base/tokenizer.json"
     @Option(help: ArgumentHelp("Model folder whose identical input embedding the export refers to instead of copying.", valueName: "dir"))
     var shareEmbedding: String?
 
+    func validate() throws {
+        guard (checkpoint == nil) != (model == nil) else { throw ValidationError("give either --checkpoint or --model") }
+    }
+
     func run() throws {
+        if let model {
+            let lm = try LanguageModel(folder: model)
+            let source = model + "/tokenizer.json"
+            try HuggingFaceExport.write(lm.model, to: out, tokenizer: FileManager.default.fileExists(atPath: source) ? source : nil,
+                                        endOfText: lm.endOfText ?? Int32(lm.model.config.vocabularySize - 1),
+                                        sharedEmbedding: shareEmbedding)
+            print("exported \(model) to \(out)")
+            return
+        }
+        guard let checkpoint else { return }
         let options = try TrainingCheckpoint.options(at: checkpoint)
         let model = RandomInitialization.deepseekStyle(options.modelConfig, seed: options.seed)
         let optimizer = AdamW(model.parameters)

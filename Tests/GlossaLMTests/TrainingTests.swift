@@ -97,6 +97,13 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try ModelLoader.load(folder: tuned).forward(batch: ids, batch: 1).array,
                        try ModelLoader.load(folder: base).forward(batch: ids, batch: 1).array)
 
+        // Written out standalone again (`lm export --model`, for transformers), the same model.
+        let standalone = folder + "/standalone"
+        try HuggingFaceExport.write(try ModelLoader.load(folder: tuned), to: standalone, tokenizer: nil, endOfText: 63)
+        XCTAssertTrue(try SafetensorsFile(path: standalone + "/model.safetensors").names.contains(HuggingFaceExport.embeddingName))
+        XCTAssertEqual(try ModelLoader.load(folder: standalone).forward(batch: ids, batch: 1).array,
+                       try ModelLoader.load(folder: base).forward(batch: ids, batch: 1).array)
+
         _ = trainer.trainStep()  // the embedding trains too here, so it no longer matches the base
         XCTAssertThrowsError(try HuggingFaceExport.write(trainer.model, to: folder + "/other", tokenizer: nil, endOfText: 63,
                                                          sharedEmbedding: base))

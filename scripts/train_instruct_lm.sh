@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Flan-style instruction tuning of the shipped LM for in-context prompting (docs/prompting.md),
+# text only, the embedding table frozen so glossa-spae-v2's codebook stays valid. Two phases,
+# each resumable (rerun the script after an interruption):
+#   1. copying curriculum (data/instruct/v4): repeated word runs (induction heads form on them),
+#      lookup episodes (one fixed item per class, 3–6 shots, every repeat a target) and the
+#      templated word-group / language tasks, 1,500 steps from glossa-lm-v2;
+#   2. the same mixture with 40% multi-token labels (" sweat" "band", "x-y"), as Fashion-MNIST's
+#      " t-shirt", " trouser", " ankle boot" are (data/instruct/v5), 800 steps from phase 1.
+# About 50 + 27 minutes on one core. The result is exported next to glossa-lm-v2, sharing its
+# embedding table (checked bit for bit): OUT (default runs/glossa-lm-v3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-runs/glossa-lm-v3}
+tok=assets/lm/glossa-lm-v2/tokenizer.json
+python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
+[ -s data/instruct/v4/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v4 \
+  --episodes 60000 --repeat-share 0.3 --lookup-share 0.4 --language-share 0.1 --general-share 0.3 --general-targets 0.1
+[ -s data/instruct/v5/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v5 \
+  --episodes 60000 --repeat-share 0.15 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
+  --general-share 0.3 --general-targets 0.1 --seed 1
+phase() {  # run folder, then train arguments
+  local run=$1; shift
+  [ -d "$run/model" ] && return
+  local resume=()
+  [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
+  .build/release/glossa lm train --out "$run" "$@" "${resume[@]}" --languages instruct,general --eval-every 100 \
+    --checkpoint-every 50 --trainable-embeddings none --tokenizer "$tok"
+}
+phase runs/lm-v4 --init assets/lm/glossa-lm-v2 --data data/instruct/v4 --steps 1500 --lr 2e-3 --warmup 50
+phase runs/lm-v5 --init runs/lm-v4/model --data data/instruct/v5 --steps 800 --lr 1e-3 --warmup 20
+.build/release/glossa lm export --checkpoint runs/lm-v5/checkpoint.safetensors --out "$out" \
+  --share-embedding assets/lm/glossa-lm-v2 --tokenizer "$tok"
