@@ -17,7 +17,7 @@ struct EvalFewShot: ParsableCommand {
         next to chance and a nearest-neighbour classifier over the same token bags.
 
         Example:
-          glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v2 --lm assets/lm/glossa-lm-v2
+          glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v2 --lm assets/lm/glossa-lm-v3
         """)
 
     static let labelNames = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
@@ -33,7 +33,7 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
-    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v2"
+    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = Prompt.defaultLM
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
     @Option(help: "Print the first N episodes (prompt, answer, truth) to stderr, to see what the LM does.") var show = 0
     @Flag(help: "Print JSON.") var json = false

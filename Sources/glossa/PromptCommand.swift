@@ -5,6 +5,10 @@ import GlossaPrompt
 import GlossaVision
 
 struct Prompt: ParsableCommand {
+    /// The LM for prompts: glossa-lm-v2 instruction-tuned with its embedding table frozen (so
+    /// SPAE's codebook, v2's table, stays valid), which copies labels in context where v2 does not.
+    static let defaultLM = "assets/lm/glossa-lm-v3"
+
     static let configuration = CommandConfiguration(
         abstract: "Few-shot classify an image with the frozen LM, the images written as its words.",
         discussion: """
@@ -16,7 +20,7 @@ struct Prompt: ParsableCommand {
 
         Example:
           glossa prompt --support boot.png=boot --support sandal.png=sandal --query shoe.png \\
-            --template induction --layers 2 --spae assets/spae/glossa-spae-v2 --lm assets/lm/glossa-lm-v2
+            --template induction --layers 2 --spae assets/spae/glossa-spae-v2 --lm assets/lm/glossa-lm-v3
         """)
 
     @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []
@@ -24,7 +28,7 @@ struct Prompt: ParsableCommand {
     @Option(help: "Template name or .txt file.") var template = "induction"
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
-    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = "assets/lm/glossa-lm-v2"
+    @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = Prompt.defaultLM
     @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
     @Flag(help: "Subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.") var calibrate = false
 

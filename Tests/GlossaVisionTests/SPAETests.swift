@@ -46,6 +46,20 @@ final class SPAETests: XCTestCase {
         }
     }
 
+    /// The prompting LM (glossa-lm-v3, tuned with the table frozen) reads its input embedding
+    /// from glossa-lm-v2's file, so SPAE's codebook is its embedding too, and its own file holds
+    /// no second copy that could drift.
+    func testPromptingLMSharesTheCodebooksEmbedding() throws {
+        let root = repositoryRoot()
+        let v3 = root + "/assets/lm/glossa-lm-v3"
+        XCTAssertFalse(try SafetensorsFile(path: v3 + "/model.safetensors").names.contains("model.embed_tokens.weight"))
+        let config = try ModelLoader.config(folder: v3)
+        let shape = [config.vocabularySize, config.hiddenSize]
+        XCTAssertEqual(try WeightStore(folder: v3).tensor("model.embed_tokens.weight", shape: shape).array,
+                       try WeightStore(folder: root + "/assets/lm/glossa-lm-v2").tensor("model.embed_tokens.weight", shape: shape).array)
+        XCTAssertNoThrow(try ModelLoader.load(folder: v3))
+    }
+
     func tinySet(count: Int, seed: UInt64) -> (Tensor, [Int]) {
         var rng = RandomGenerator(seed: seed)
         let images = Tensor(zeros: [count, 1, 32, 32])
