@@ -55,8 +55,8 @@ demo: build models
 	$(GLOSSA) transcribe assets/samples/librivox-0880.wav --model models/whisper-base
 	$(GLOSSA) tokenize assets/samples/fashion-sneaker-1.png --layers 3
 	$(GLOSSA) prompt --template induction \
-	    --support assets/samples/fashion-sandal-1.png=sandal --support assets/samples/fashion-ankle-boot-1.png="ankle boot" \
-	    --query assets/samples/fashion-sandal-2.png --calibrate
+	    --support assets/samples/fashion-trouser-1.png=trouser --support assets/samples/fashion-sandal-1.png=sandal \
+	    --query assets/samples/fashion-trouser-2.png
 	$(GLOSSA) bench blas --quick
 
 ## bench: full benchmarks, ratios against this machine's measured peak and bandwidth
