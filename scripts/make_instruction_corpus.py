@@ -105,6 +105,8 @@ def main():
     ap.add_argument("--lookup-share", type=float, default=0, help="fraction of lookup episodes (exact repeats, 3–6 shots)")
     ap.add_argument("--multi-token-labels", type=float, default=0,
                     help="fraction of labels that are words of 2–3 tokens or hyphenated pairs (like 't-shirt')")
+    ap.add_argument("--long-noise", type=float, default=0,
+                    help="fraction of noisy items with 8–20 noise words (SPAE's 3-layer images are 21 words)")
     ap.add_argument("--repeat-share", type=float, default=0, help="fraction of repeated-word-run episodes")
     ap.add_argument("--general-share", type=float, default=1.0, help="general-text tokens per episode token (0: none)")
     ap.add_argument("--general-targets", type=float, default=1.0,
@@ -143,7 +145,7 @@ def main():
         # One word (SPAE's layer 1) or the word with noise words after it (deeper layers).
         item = [rng.choice(forms)]
         if rng.random() < 0.4:
-            item += rng.sample(noise, rng.choice((1, 2, 4)))
+            item += rng.sample(noise, rng.randint(8, 20) if rng.random() < args.long_noise else rng.choice((1, 2, 4)))
         return " ".join(item)
 
     def language_item(lang):
