@@ -140,16 +140,3 @@ public final class NearestCodeSearch {
         return bestIndex == .max ? 0 : bestIndex  // a NaN target matches nothing
     }
 }
-
-extension Array where Element == Float {
-    /// The first index whose element satisfies `belongs`, for a predicate that is false then
-    /// true along the (sorted) array; `count` if none does.
-    func partitioningIndex(where belongs: (Float) -> Bool) -> Int {
-        var (low, high) = (0, count)
-        while low < high {
-            let mid = (low + high) / 2
-            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
-    }
-}

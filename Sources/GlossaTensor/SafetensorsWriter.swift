@@ -33,6 +33,9 @@ public struct SafetensorsWriter {
         self.metadata = metadata
     }
 
+    /// The names added so far.
+    public var names: [String] { items.map(\.0) }
+
     public mutating func add(_ name: String, _ tensor: Tensor, as dtype: SafetensorsDType = .f32) {
         precondition([.f32, .f16, .bf16].contains(dtype), "float tensors are stored as F32, F16 or BF16")
         items.append((name, .float(tensor, dtype)))

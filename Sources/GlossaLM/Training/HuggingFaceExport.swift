@@ -23,9 +23,7 @@ public enum HuggingFaceExport {
         if model.multiTokenPrediction != nil { config["num_nextn_predict_layers"] = 1 }
         try Data((serialize(config, indent: "") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/config.json"), options: .atomic)
         var writer = SafetensorsWriter(metadata: ["format": "pt"].merging(metadata) { $1 })
-        var names: [String] = []
         for p in model.parameters where !(shared != nil && p.name == embeddingName) {
-            names.append(p.name)
             let keepFP32 = p.name.hasSuffix(".mlp.gate.weight")
             writer.add(p.name, p.value, as: keepFP32 ? .f32 : .f16)
         }
@@ -34,13 +32,12 @@ public enum HuggingFaceExport {
         for (i, layer) in blocks.enumerated() {
             if let moe = layer.feedForward as? MixtureOfExpertsLayer, let bias = moe.selectionBias {
                 writer.add("model.layers.\(i).mlp.gate.e_score_correction_bias", bias, as: .f32)
-                names.append("model.layers.\(i).mlp.gate.e_score_correction_bias")
             }
         }
         try writer.write(to: folder + "/model.safetensors")
         let index = folder + "/model.safetensors.index.json"
         if let shared {
-            var map = Dictionary(uniqueKeysWithValues: names.map { ($0, "model.safetensors") })
+            var map = Dictionary(uniqueKeysWithValues: writer.names.map { ($0, "model.safetensors") })
             map[embeddingName] = shared
             try AtomicFile.write(Data((serialize(["metadata": ["format": "pt"], "weight_map": map], indent: "") + "\n").utf8), to: index)
         } else if FileManager.default.fileExists(atPath: index) {

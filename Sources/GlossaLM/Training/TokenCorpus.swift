@@ -133,16 +133,3 @@ public final class TokenCorpus {
         evaluationWindows(of: lang, length: length, limit: limit).map { tokens(of: [$0], length: length) }
     }
 }
-
-fileprivate extension Array where Element: Comparable {
-    /// The first index whose element satisfies `belongs` (which must be false, then true,
-    /// along the array): binary search.
-    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
-    }
-}
