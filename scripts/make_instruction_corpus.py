@@ -26,6 +26,10 @@ appended. Two task families, both plain text (the LM never sees an image):
   * lookup (--lookup-share): the same templates, 3–6 shots per class, each class always
     shown by the same word, so every label after a class's first line is a target: many
     copying targets per episode instead of one;
+  * related labels (--related-labels): each class's label is another form of its item's
+    word ("Input: rivers Output: river") or, for half of the classes, a word of 2–3 tokens
+    whose first token begins the item ("Input: transform Output: transl ator"). Elsewhere a label never resembles its item, and glossa-lm-v3 had learnt that: it
+    would not copy " trous" "er" after " trousers" even with the line to copy in its prompt;
   * repeats (--repeat-share): a run of 8–32 random words, then the run again; the second copy
     is the target. Induction heads form on exactly this (Olsson et al. 2022), and a target on
     almost every token gives the densest signal for them.
@@ -108,6 +112,9 @@ def main():
     ap.add_argument("--long-noise", type=float, default=0,
                     help="fraction of noisy items with 8–20 noise words (SPAE's 3-layer images are 21 words)")
     ap.add_argument("--repeat-share", type=float, default=0, help="fraction of repeated-word-run episodes")
+    ap.add_argument("--related-labels", type=float, default=0,
+                    help="fraction of word-group and lookup episodes whose labels are forms of their items' words "
+                         "('rivers' → 'river', or 2–3-token words whose first token begins the item)")
     ap.add_argument("--general-share", type=float, default=1.0, help="general-text tokens per episode token (0: none)")
     ap.add_argument("--general-targets", type=float, default=1.0,
                     help="fraction of general-text tokens the loss predicts (below 1 writes general/*.mask)")
@@ -135,6 +142,23 @@ def main():
     # induction that single-token labels never train.
     pieces = sorted(w for w in set(re.findall(r"[a-z]+", " ".join(lines["en"][:50000])))
                     if 5 <= len(w) <= 12 and w not in EXCLUDED and 2 <= len(tok.encode(" " + w, add_special_tokens=False).ids) <= 3)
+
+    # Related labels: (item forms, label) with a label that looks like the item: the lowercase
+    # base of a word group, or a word of 2–3 tokens whose first token begins the item
+    # (" trousers" → " trous" "er" is of this kind; " transform" → " transl" "ator" too).
+    related_bases = [(forms[1:], forms[0]) for forms in groups]
+    by_prefix = {}
+    for w in sorted(lowercase):
+        by_prefix.setdefault(w[:4], []).append(w)
+    related_prefixed = []
+    for p in pieces:
+        first = tok.decode([tok.encode(" " + p, add_special_tokens=False).ids[0]]).strip()
+        if len(first) >= 3:
+            related_prefixed += [([w], p) for w in by_prefix.get(p[:4], []) if w != p and w.startswith(first) and len(w) > len(first)]
+    print(f"instruct: {len(related_bases)} + {len(related_prefixed)} related-label classes", file=sys.stderr)
+
+    def related_class():
+        return rng.choice(related_prefixed if rng.random() < 0.5 else related_bases)
 
     def label():
         if rng.random() < args.multi_token_labels:
@@ -171,6 +195,13 @@ def main():
             classes = rng.sample(sorted(LANGUAGES), min(way, len(LANGUAGES)))
             names = [LANGUAGES[c] for c in classes]
             item = language_item
+        elif args.related_labels and rng.random() < args.related_labels:
+            picked = [related_class() for _ in range(way)]
+            while len(set(name for _, name in picked)) < way:
+                picked = [related_class() for _ in range(way)]
+            names = [name for _, name in picked]
+            classes = [words_item(forms) for forms, _ in picked] if lookup else [forms for forms, _ in picked]
+            item = (lambda fixed: fixed) if lookup else words_item
         else:
             classes = rng.sample(groups, way)
             if lookup:

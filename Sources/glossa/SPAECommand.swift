@@ -14,7 +14,7 @@ struct SPAE: ParsableCommand {
 
     static let defaultFashionMNIST = "data/raw/usr/share/datasets/fashion-mnist"
     /// The shipped SPAE, the default of every command that reads images as words.
-    static let defaultModel = "assets/spae/glossa-spae-v2"
+    static let defaultModel = "assets/spae/glossa-spae-v3"
 }
 
 struct SPAETrain: ParsableCommand {
@@ -27,11 +27,17 @@ struct SPAETrain: ParsableCommand {
         --checkpoint-every steps, atomically), log.jsonl (one JSON object per step) and, at the \
         end, model/ (fp16), a self-contained SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
 
-        Example:
+        --from starts from a trained SPAE folder instead (its codebook and architecture, every         tensor whose name and shape still match); with --semantic-hidden and --head-only it fits         a new semantic head to a trained model without changing its reconstruction.
+
+        Examples:
           glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v2 --steps 3000
+          glossa spae train --from runs/glossa-spae-v2 --semantic-hidden 256 --head-only --out runs/spae-v3 --steps 6000 --batch 128
         """)
 
-    @Option(help: ArgumentHelp("Frozen LM folder (its embeddings are the codebook).", valueName: "dir")) var lm: String
+    @Option(help: ArgumentHelp("Frozen LM folder (its embeddings are the codebook); not needed with --from or --resume.", valueName: "dir")) var lm: String?
+    @Option(help: ArgumentHelp("Start from this trained SPAE folder instead of a new model.", valueName: "dir")) var from: String?
+    @Option(name: .customLong("semantic-hidden"), help: "Units of the semantic head's hidden layer (0: a linear head; default: 256 for a new model, the --from model's otherwise).") var semanticHidden: Int?
+    @Flag(name: .customLong("head-only"), help: "Train only the semantic head (pass it again with --resume).") var headOnly = false
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
     @Option(help: ArgumentHelp("LM corpus, for token frequencies.", valueName: "dir")) var corpus = "data/corpus"
     @Option(help: ArgumentHelp("Run folder.", valueName: "dir")) var out: String
@@ -50,13 +56,28 @@ struct SPAETrain: ParsableCommand {
         var model: SPAEModel
         var startStep = 0
         let checkpoint = out + "/checkpoint"
+        var languageModel = lm ?? ""
         if resume {
-            (model, _) = try SPAEFile.load(checkpoint)
+            (model, languageModel) = try SPAEFile.load(checkpoint)
             guard let stepText = try? String(contentsOfFile: checkpoint + "/step", encoding: .utf8), let step = Int(stepText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw CLIError("--resume: \(checkpoint) has no step file")
             }
             startStep = step
+        } else if let from {
+            let (base, baseLanguageModel) = try SPAEFile.load(from)
+            languageModel = lm ?? baseLanguageModel
+            var config = base.config
+            if let semanticHidden { config.semanticHidden = semanticHidden > 0 ? semanticHidden : nil }
+            model = SPAEModel(config: config, codebook: base.codebook, seed: 1)
+            let trained = Dictionary(uniqueKeysWithValues: base.parameters.map { ($0.name, $0.value) })
+            var fresh: [String] = []
+            for p in model.parameters {
+                if let t = trained[p.name], t.shape == p.value.shape { p.value.assign(t) } else { fresh.append(p.name) }
+            }
+            FileHandle.standardError.write("spae: from \(from); new: \(fresh.isEmpty ? "none" : fresh.joined(separator: ", "))\n".data(using: .utf8)!)
+            if fresh.contains("semantic_head.center") { model.centerSemanticHead(images: fashion.modelInputs()) }
         } else {
+            guard let lm else { throw CLIError("--lm is required for a new model (or pass --from or --resume)") }
             let language = try LanguageModel(folder: lm)
             let tokenizer = try language.requireTokenizer()
             let counts = try? LexicalCodebook.corpusCounts(root: corpus, languages: CorpusBuilder.languages, vocabulary: language.model.vocabularySize)
@@ -67,13 +88,16 @@ struct SPAETrain: ParsableCommand {
             config.layers = layers
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
             config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
+            config.semanticHidden = semanticHidden.map { $0 > 0 ? $0 : nil } ?? 256
             model = SPAEModel(config: config, codebook: codebook, seed: 1)
+            model.centerSemanticHead(images: fashion.modelInputs())
         }
-        let candidates = FashionWords.candidates(in: model.codebook)
+        let names = FashionWords.names(in: model.codebook)
         var options = SPAETrainer.Options()
         (options.steps, options.batch, options.learningRate) = (steps, batch, learningRate)
-        (options.semanticWeight, options.commitment) = (semanticWeight, commitment)
-        let trainer = SPAETrainer(model: model, options: options, images: fashion.modelInputs(), labels: fashion.labels.map(Int.init), candidates: candidates)
+        (options.semanticWeight, options.commitment, options.headOnly) = (semanticWeight, commitment, headOnly)
+        if headOnly && model.semanticHead == nil { throw CLIError("--head-only: this model has no semantic head") }
+        let trainer = SPAETrainer(model: model, options: options, images: fashion.modelInputs(), labels: fashion.labels.map(Int.init), layerOneTargets: names)
         if resume {
             let moments = try SafetensorsFile(path: checkpoint + "/optimizer.safetensors")
             for (i, p) in trainer.optimizer.parameters.enumerated() {
@@ -86,7 +110,7 @@ struct SPAETrain: ParsableCommand {
         FileHandle.standardError.write("spae: codebook of \(model.codebook.count) words, \(model.parameters.reduce(0) { $0 + $1.value.count }) parameters, step \(trainer.step) → \(steps)\n".data(using: .utf8)!)
         let progress = ProgressReporter("spae train", total: steps - trainer.step, unit: "steps")
         func saveCheckpoint() throws {
-            try SPAEFile.save(model, to: checkpoint, languageModel: lm, steps: trainer.step, dtype: .f32)
+            try SPAEFile.save(model, to: checkpoint, languageModel: languageModel, steps: trainer.step, dtype: .f32)
             var writer = SafetensorsWriter()
             for (i, p) in trainer.optimizer.parameters.enumerated() {
                 writer.add("m/" + p.name, trainer.optimizer.firstMoments[i])
@@ -104,7 +128,7 @@ struct SPAETrain: ParsableCommand {
             if trainer.step % checkpointEvery == 0 || trainer.step == steps { try saveCheckpoint() }
         }
         progress.finish()
-        try SPAEFile.save(model, to: out + "/model", languageModel: lm, steps: trainer.step)
+        try SPAEFile.save(model, to: out + "/model", languageModel: languageModel, steps: trainer.step)
         print("trained to step \(trainer.step); model written to \(out)/model")
     }
 }
@@ -140,5 +164,11 @@ struct SPAEEval: ParsableCommand {
                      100 * report.semanticPrecision, 100 * report.roundTrip))
         print(String(format: "  codebook usage %.1f%%, perplexity %.1f, %.0f images/s (encode + decode)",
                      100 * report.codebookUsage, report.codebookPerplexity, report.imagesPerSecond))
+        for (label, words) in report.layerOneWords.enumerated() {
+            let total = words.values.reduce(0, +), top = words.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(4)
+            print("  class \(label) layer-1 words: " + top.map { String(format: "%@ %.0f%%", $0.key.trimmingCharacters(in: .whitespaces), 100 * Double($0.value) / Double(total)) }.joined(separator: ", "))
+        }
+        print(String(format: "  without quantization: PSNR %.2f dB; latent error left by 1…%d layers: %@", report.unquantizedPSNR, report.latentError.count,
+                     report.latentError.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
     }
 }

@@ -58,25 +58,34 @@ final class QuantizerTests: XCTestCase {
         XCTAssertTrue(report.passed, report.description)
     }
 
-    /// The semantic head's label-word loss: gradients of its head and words map by finite
-    /// differences, and no gradient into the latent (it is a probe).
+    /// The semantic head's label-word loss, linear and with a hidden layer: gradients of every
+    /// parameter by finite differences, and no gradient into the latent (it is a probe).
     func testSemanticHeadGradients() {
-        var rng = RandomGenerator(seed: 9)
-        let z = Tensor.randomNormal([3 * 64, 2], rng: &rng)
-        let concept = Tensor.randomNormal([5, 6], rng: &rng)
-        let head = SemanticHead(latentDim: 2, lmDim: 6, rows: [10, 11, 12, 13, 14], rng: &rng)
-        let labels: [[Int32]] = [[10, 12], [14], [11]]
-        let (codes, loss) = head.forward(z, conceptEmbeddings: concept, labelWords: labels)
-        XCTAssertEqual(codes.count, 3)
-        XCTAssertTrue(codes.allSatisfy { (10...14).contains($0) })
-        XCTAssertGreaterThan(loss, 0)
-        head.zeroGrad()
-        head.backward(weight: 0.5)
-        let report = GradientCheck.check(head.parameters.map { .init($0.name, value: $0.value, gradient: $0.grad) },
-                                         eps: 1e-2, atol: 1e-3, rtol: 2e-2) {
-            0.5 * Double(head.forward(z, conceptEmbeddings: concept, labelWords: labels).loss)
+        for hidden in [nil, 4] {
+            var rng = RandomGenerator(seed: 9)
+            let z = Tensor.randomNormal([3 * 64, 2], rng: &rng)
+            let concept = Tensor.randomNormal([5, 6], rng: &rng)
+            let head = SemanticHead(latentDim: 2, lmDim: 6, rows: [10, 11, 12, 13, 14], hidden: hidden, rng: &rng)
+            XCTAssertEqual(head.parameters.count, hidden == nil ? 3 : 6)
+            if hidden != nil {
+                let mean = Tensor.randomNormal([128], rng: &rng)
+                head.setCenter(mean: mean)
+            }
+            let labels: [[Int32]] = [[10, 12], [14], [11]]
+            let (codes, loss) = head.forward(z, conceptEmbeddings: concept, labelWords: labels)
+            XCTAssertEqual(codes.count, 3)
+            XCTAssertTrue(codes.allSatisfy { (10...14).contains($0) })
+            XCTAssertGreaterThan(loss, 0)
+            head.zeroGrad()
+            head.backward(weight: 0.5)
+            // The center is fixed (no gradient, see SemanticHead.center); every other parameter is checked.
+            XCTAssertTrue(head.parameters.filter { $0.name.hasSuffix("center") }.allSatisfy { $0.grad.array.allSatisfy { $0 == 0 } })
+            let report = GradientCheck.check(head.parameters.filter { !$0.name.hasSuffix("center") }.map { .init($0.name, value: $0.value, gradient: $0.grad) },
+                                             eps: 1e-2, atol: 1e-3, rtol: 2e-2) {
+                0.5 * Double(head.forward(z, conceptEmbeddings: concept, labelWords: labels).loss)
+            }
+            XCTAssertTrue(report.passed, "hidden \(String(describing: hidden)): \(report.description)")
+            XCTAssertEqual(head.forward(z, conceptEmbeddings: concept).codes, codes, "unlabelled forward chooses the same words")
         }
-        XCTAssertTrue(report.passed, report.description)
-        XCTAssertEqual(head.forward(z, conceptEmbeddings: concept).codes, codes, "unlabelled forward chooses the same words")
     }
 }

@@ -32,7 +32,7 @@ final class SPAETests: XCTestCase {
     /// each of its words is one token of the LM's tokenizer.
     func testShippedCodebookIsTheShippedLMsEmbedding() throws {
         let root = repositoryRoot()
-        let (spae, _) = try SPAEFile.load(root + "/assets/spae/glossa-spae-v2")
+        let (spae, _) = try SPAEFile.load(root + "/assets/spae/glossa-spae-v3")
         let lm = try SafetensorsFile(path: root + "/assets/lm/glossa-lm-v2/model.safetensors")
         let table = try lm.tensor("model.embed_tokens.weight")
         let tokenizer = try ByteLevelBPETokenizer(path: root + "/assets/lm/glossa-lm-v2/tokenizer.json")
@@ -87,7 +87,7 @@ final class SPAETests: XCTestCase {
         let candidates: [[Int32]] = [[0, 1], [5, 6]]
         var options = SPAETrainer.Options()
         (options.steps, options.batch, options.learningRate, options.warmupSteps) = (60, 16, 5e-3, 5)
-        let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, candidates: candidates)
+        let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, layerOneTargets: candidates)
         let first = trainer.trainStep()
         var last = first
         while trainer.step < options.steps { last = trainer.trainStep() }
@@ -115,6 +115,36 @@ final class SPAETests: XCTestCase {
         XCTAssertLessThanOrEqual(zip(again.joined(), codes.joined()).filter { $0 != $1 }.count, 2)
         let rendered = loaded.render(codes)
         XCTAssertEqual(rendered.shape, [1, 32, 32])
+    }
+
+    /// `glossa spae train --head-only`: a new semantic head (with a hidden layer) learns the
+    /// classes while every other weight, and so the reconstruction, stays exactly as it was.
+    func testHeadOnlyTrainingFitsTheHeadAndLeavesTheRestUntouched() {
+        var rng = RandomGenerator(seed: 9)
+        let codebook = LexicalCodebook(tokenIDs: (0..<40).map(Int32.init), words: (0..<40).map { "w\($0)" },
+                                       embeddings: .randomNormal([40, 12], rng: &rng))
+        var config = SPAEModel.Config()
+        (config.latentDim, config.width, config.layerOneRows, config.semanticHidden) = (8, 8, [0, 1, 5, 6, 9], 6)
+        let model = SPAEModel(config: config, codebook: codebook, seed: 3)
+        let head = Set(model.semanticHead!.parameters.map(\.name))
+        XCTAssertTrue(head.contains("semantic_head.hidden.weight"))
+        let (images, labels) = tinySet(count: 64, seed: 4)
+        model.centerSemanticHead(images: images)
+        let center = model.parameters.first { $0.name == "semantic_head.center" }!
+        XCTAssertGreaterThan(center.value.array.map(abs).max()!, 0, "centered on the images' mean latent")
+        let before = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.value.array) })
+        var options = SPAETrainer.Options()
+        (options.steps, options.batch, options.learningRate, options.warmupSteps, options.headOnly) = (60, 16, 5e-3, 5, true)
+        let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, layerOneTargets: [[0], [9]])
+        XCTAssertEqual(trainer.optimizer.parameters.count, model.semanticHead!.parameters.count)
+        let first = trainer.trainStep()
+        var last = first
+        while trainer.step < options.steps { last = trainer.trainStep() }
+        XCTAssertLessThan(last.semantic, first.semantic * 0.5, "the head should learn the two classes: \(first) → \(last)")
+        for p in model.parameters {
+            let changed = p.value.array != before[p.name]
+            XCTAssertEqual(changed, head.contains(p.name) && p !== center, p.name)
+        }
     }
 
     /// The evaluation's render → tokenize round trip stands for the real one: a 28×28 8-bit PNG

@@ -17,11 +17,21 @@ public struct SPAEEvaluation: Codable {
     public var codebookPerplexity: Double = 0
     public var imagesPerSecond: Double = 0
     public var images = 0
+    /// Where the error comes from: the PSNR of decoding the encoder's latent without quantizing
+    /// it (the encoder + decoder's own ceiling), and per depth the latent error left by the
+    /// quantizer, Σ‖ẑ_l − z‖² / Σ‖z − mean z‖².
+    /// layerOneWords[class][word]: how often the layer-1 word was that word, per class; a
+    /// prompt can tell two classes apart only where their words differ.
+    public var layerOneWords: [[String: Int]] = []
+    public var unquantizedPSNR: Double = 0
+    public var latentError: [Double] = []
 
     public static func run(model: SPAEModel, images: Tensor, labels: [Int], candidates: [[Int32]], batch: Int = 100) -> SPAEEvaluation {
         let n = labels.count, layers = model.config.layers, c = model.config.channels
         var squared = [Double](repeating: 0, count: layers), ssimSum = [Double](repeating: 0, count: layers)
-        var hits = 0, sameWord = 0
+        var result = SPAEEvaluation()
+        var hits = 0, sameWord = 0, unquantizedSquared = 0.0
+        var latentSquared = [Double](repeating: 0, count: layers), latentSum = [Double](), latentSquares = 0.0, latentRows = 0
         var histogram = [Int](repeating: 0, count: model.codebook.count)
         let size = images.count / images.shape[0]
         let codebook = model.mappedCodebook()
@@ -32,12 +42,29 @@ public struct SPAEEvaluation: Codable {
             x.data.update(from: images.data + start * size, count: count * size)
             // Throughput is the tokenize + render path: encode, quantize, decode at full depth.
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let out = model.quantize(model.encode(x), codebook: codebook).output
+            let z = model.encode(x)
+            let out = model.quantize(z, codebook: codebook).output
             let full = model.decode(out.reconstructions[layers - 1])
             seconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let unquantized = model.decode(z)
+            for i in 0..<count { unquantizedSquared += Self.compare(unquantized, x, image: i, channels: c).0 }
+            let d = z.lastDim
+            if latentSum.isEmpty { latentSum = [Double](repeating: 0, count: d) }
+            for r in 0..<z.rowCount {
+                for j in 0..<d {
+                    let v = Double(z.data[r * d + j])
+                    latentSum[j] += v
+                    latentSquares += v * v
+                    for l in 0..<layers { let e = Double(out.reconstructions[l].data[r * d + j]) - v; latentSquared[l] += e * e }
+                }
+            }
+            latentRows += z.rowCount
             let decoded = (1..<layers).map { model.decode(out.reconstructions[$0 - 1]) } + [full]
             for i in 0..<count {
                 if candidates[labels[start + i]].contains(out.codes[0][i]) { hits += 1 }
+                let label = labels[start + i]
+                while result.layerOneWords.count <= label { result.layerOneWords.append([:]) }
+                result.layerOneWords[label][model.codebook.words[Int(out.codes[0][i])], default: 0] += 1
             }
             for codes in out.codes { for k in codes { histogram[Int(k)] += 1 } }
             let again = model.quantize(model.encode(Self.asRendered(full, channels: c)), codebook: codebook).output
@@ -50,7 +77,6 @@ public struct SPAEEvaluation: Codable {
                 }
             }
         }
-        var result = SPAEEvaluation()
         result.images = n
         result.psnr = squared.map { 10 * log10(1 / max($0 / Double(n), 1e-12)) }
         result.ssim = ssimSum.map { $0 / Double(n) }
@@ -60,6 +86,9 @@ public struct SPAEEvaluation: Codable {
         result.codebookUsage = Double(histogram.filter { $0 > 0 }.count) / Double(histogram.count)
         result.codebookPerplexity = exp(-histogram.filter { $0 > 0 }.reduce(0.0) { $0 + Double($1) / total * log(Double($1) / total) })
         result.imagesPerSecond = Double(n) / seconds
+        result.unquantizedPSNR = 10 * log10(1 / max(unquantizedSquared / Double(n), 1e-12))
+        let spread = latentSquares - latentSum.reduce(0) { $0 + $1 * $1 } / Double(latentRows)
+        result.latentError = latentSquared.map { $0 / spread }
         return result
     }
 

@@ -21,6 +21,8 @@ public final class SPAEModel: Module {
         /// nearest code to the mean latent, like every other layer), so that the one token that
         /// summarises an image is a word about what it shows.
         public var layerOneRows: [Int32]?
+        /// Units of the semantic head's hidden layer (nil: a linear head, as glossa-spae-v2's).
+        public var semanticHidden: Int?
         public init() {}
     }
 
@@ -68,7 +70,7 @@ public final class SPAEModel: Module {
             return e
         }
         semanticHead = config.layerOneRows.map {
-            SemanticHead(latentDim: d, lmDim: codebook.embeddings.lastDim, rows: $0, rng: &rng)
+            SemanticHead(latentDim: d, lmDim: codebook.embeddings.lastDim, rows: $0, hidden: config.semanticHidden, rng: &rng)
         }
         quantizer = StreamingAverageQuantizer(layers: config.layers)
     }
@@ -86,6 +88,19 @@ public final class SPAEModel: Module {
         guard let semanticHead, let conceptEmbeddings else { return (quantizer.forward(z, codebook: codebook), 0) }
         let (codes, loss) = semanticHead.forward(z, conceptEmbeddings: conceptEmbeddings, labelWords: labelWords)
         return (quantizer.forward(z, codebook: codebook, given: [1: codes]), loss)
+    }
+
+    /// Centers the semantic head's input on the mean latent of `images` [N, C, 32, 32] (the
+    /// first `limit` of them), for a head about to be trained.
+    public func centerSemanticHead(images: Tensor, limit: Int = 10_000) {
+        guard let semanticHead else { return }
+        let n = min(limit, images.shape[0]), width = 64 * config.latentDim
+        let mean = Tensor(zeros: [width])
+        for start in stride(from: 0, to: n, by: 500) {
+            let z = encode(images.rows(start..<min(start + 500, n)).copy())
+            for r in 0..<(z.rowCount / 64) { Vec.axpy(1 / Float(n), z.data + r * width, mean.data, width) }
+        }
+        semanticHead.setCenter(mean: mean)
     }
 
     /// images [N, C, 32, 32] → latent rows [N · 64, latentDim].

@@ -19,6 +19,9 @@ public final class SPAETrainer {
         /// matters through the shared gradient-norm clip: kept small, the head cannot shrink
         /// the reconstruction's share of the clipped step.
         public var semanticWeight: Float = 0.1
+        /// Train only the semantic head (weight 1), the rest frozen: the head is a probe, so a
+        /// new head can be fitted to a trained model without touching its reconstruction.
+        public var headOnly = false
         public init() {}
     }
 
@@ -38,17 +41,19 @@ public final class SPAETrainer {
     public private(set) var step = 0
     let images: Tensor      // [N, C, 32, 32]
     let labels: [Int]
-    let candidates: [[Int32]]
+    /// layerOneTargets[class]: the codebook rows the semantic head's loss counts as right.
+    let layerOneTargets: [[Int32]]
     let schedule: WarmupCosineSchedule
 
-    public init(model: SPAEModel, options: Options, images: Tensor, labels: [Int], candidates: [[Int32]]) {
+    public init(model: SPAEModel, options: Options, images: Tensor, labels: [Int], layerOneTargets: [[Int32]]) {
         self.model = model
         self.options = options
         self.images = images
         self.labels = labels
-        self.candidates = candidates
+        self.layerOneTargets = layerOneTargets
         model.quantizer.commitment = options.commitment
-        optimizer = AdamW(model.parameters, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0)
+        precondition(!options.headOnly || model.semanticHead != nil, "head-only training needs a semantic head")
+        optimizer = AdamW(options.headOnly ? model.semanticHead!.parameters : model.parameters, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0)
         schedule = WarmupCosineSchedule(peak: options.learningRate, floor: options.learningRate / 10,
                                         warmupSteps: min(options.warmupSteps, options.steps), totalSteps: options.steps)
     }
@@ -66,8 +71,13 @@ public final class SPAETrainer {
 
         model.zeroGrad()
         let z = model.encode(x)
+        if options.headOnly, let head = model.semanticHead, let concepts = model.conceptEmbeddings {
+            let (codes, loss) = head.forward(z, conceptEmbeddings: concepts, labelWords: pick.map { layerOneTargets[labels[$0]] })
+            head.backward(weight: 1)
+            return finishStep(start: start, reconstruction: 0, commitment: 0, semantic: loss, codes: Set(codes).count)
+        }
         let codebook = model.mappedCodebook()
-        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: pick.map { candidates[labels[$0]] })
+        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: pick.map { layerOneTargets[labels[$0]] })
         let layers = model.config.layers
         let depths = layers > 1 ? [rng.int(below: layers - 1) + 1, layers] : [1]
         var dReconstructions = [Tensor?](repeating: nil, count: layers)
@@ -83,12 +93,16 @@ public final class SPAETrainer {
         model.encodeBackward(dz)
         model.mappedCodebookBackward(dCodebook)
         model.semanticHead?.backward(weight: options.semanticWeight)
+        return finishStep(start: start, reconstruction: reconstruction, commitment: out.commitmentLoss, semantic: semantic,
+                          codes: Set(out.codes.joined()).count)
+    }
+
+    private func finishStep(start: UInt64, reconstruction: Float, commitment: Float, semantic: Float, codes: Int) -> StepRecord {
         clipGradientNorm(optimizer.parameters, maxNorm: 1)
         optimizer.step(learningRate: schedule.learningRate(at: step))
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return StepRecord(step: step, reconstruction: reconstruction, commitment: out.commitmentLoss, semantic: semantic,
-                          distinctCodes: Set(out.codes.joined()).count,
-                          imagesPerSecond: Double(b) / seconds)
+        return StepRecord(step: step, reconstruction: reconstruction, commitment: commitment, semantic: semantic,
+                          distinctCodes: codes, imagesPerSecond: Double(options.batch) / seconds)
     }
 }
