@@ -112,6 +112,8 @@ def main():
     ap.add_argument("--long-noise", type=float, default=0,
                     help="fraction of noisy items with 8–20 noise words (SPAE's 3-layer images are 21 words)")
     ap.add_argument("--repeat-share", type=float, default=0, help="fraction of repeated-word-run episodes")
+    ap.add_argument("--answer-newline", action="store_true",
+                    help="end each answer with a newline that the loss predicts, so greedy generation ends the line")
     ap.add_argument("--related-labels", type=float, default=0,
                     help="fraction of word-group and lookup episodes whose labels are forms of their items' words "
                          "('rivers' → 'river', or 2–3-token words whose first token begins the item)")
@@ -218,7 +220,8 @@ def main():
         support = [(text, names[i], any(j == i for j, _ in shown[:k])) for k, (i, text) in enumerate(shown)]
         answer = rng.randrange(way)
         name = rng.choices(("induction", "frozen", "options"), weights=(0.45, 0.3, 0.25))[0]
-        return render(templates[name], support, item(classes[answer]), names, names[answer])
+        segments = render(templates[name], support, item(classes[answer]), names, names[answer])
+        return segments + [("\n", True)] if args.answer_newline else segments
 
     os.makedirs(f"{args.out}/instruct", exist_ok=True)
     counts = {}

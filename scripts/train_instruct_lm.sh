@@ -6,12 +6,18 @@
 #      lookup episodes (one fixed item per class, 3–6 shots, every repeat a target) and the
 #      templated word-group / language tasks, 1,500 steps from glossa-lm-v2;
 #   2. the same mixture with 40% multi-token labels (" sweat" "band", "x-y"), as Fashion-MNIST's
-#      " t-shirt", " trouser", " ankle boot" are (data/instruct/v5), 800 steps from phase 1.
-# About 50 + 27 minutes on one core. The result is exported next to glossa-lm-v2, sharing its
-# embedding table (checked bit for bit): OUT (default runs/glossa-lm-v3).
+#      " t-shirt", " trouser", " ankle boot" are (data/instruct/v5), 800 steps from phase 1
+#      (glossa-lm-v3, shipped until the glossa-lm-v4 commit);
+#   3. related labels (data/instruct/v7): half of the word-group and lookup episodes label each
+#      class with a word that looks like its item ("rivers" → "river", "transform" → " transl"
+#      "ator"), 600 steps from phase 2 at LR 5e-4;
+#   4. the same mixture with each answer's closing newline a target (data/instruct/v8), so that
+#      greedy generation ends the line, 300 steps from phase 3 at LR 3e-4.
+# About 50 + 27 + 20 + 11 minutes on one core. The result is exported next to glossa-lm-v2, sharing
+# its embedding table (checked bit for bit): OUT (default runs/glossa-lm-v4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/glossa-lm-v3}
+out=${1:-runs/glossa-lm-v4}
 tok=assets/lm/glossa-lm-v2/tokenizer.json
 python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
 [ -s data/instruct/v4/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v4 \
@@ -19,6 +25,12 @@ python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
 [ -s data/instruct/v5/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v5 \
   --episodes 60000 --repeat-share 0.15 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
   --general-share 0.3 --general-targets 0.1 --seed 1
+[ -s data/instruct/v7/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v7 \
+  --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
+  --related-labels 0.5 --general-share 0.3 --general-targets 0.1 --seed 2
+[ -s data/instruct/v8/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v8 \
+  --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
+  --related-labels 0.5 --answer-newline --general-share 0.3 --general-targets 0.1 --seed 3
 phase() {  # run folder, then train arguments
   local run=$1; shift
   [ -d "$run/model" ] && return
@@ -29,5 +41,7 @@ phase() {  # run folder, then train arguments
 }
 phase runs/lm-v4 --init assets/lm/glossa-lm-v2 --data data/instruct/v4 --steps 1500 --lr 2e-3 --warmup 50
 phase runs/lm-v5 --init runs/lm-v4/model --data data/instruct/v5 --steps 800 --lr 1e-3 --warmup 20
-.build/release/glossa lm export --checkpoint runs/lm-v5/checkpoint.safetensors --out "$out" \
+phase runs/lm-v7 --init runs/lm-v5/model --data data/instruct/v7 --steps 600 --lr 5e-4 --warmup 20
+phase runs/lm-v8 --init runs/lm-v7/model --data data/instruct/v8 --steps 300 --lr 3e-4 --warmup 20
+.build/release/glossa lm export --checkpoint runs/lm-v8/checkpoint.safetensors --out "$out" \
   --share-embedding assets/lm/glossa-lm-v2 --tokenizer "$tok"

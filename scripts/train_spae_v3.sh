@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # glossa-spae-v3: glossa-spae-v2's encoder, quantizer maps and decoder, unchanged, with a new
-# semantic head (one GELU layer of 256 units on the centered latent) fitted alone
+# semantic head (one GELU layer of 256 units on the encoder's centered last hidden layer) fitted alone
 # (--head-only) to name each image's class with one word per class (FashionWords.names).
 # glossa-spae-v2 shipped in assets/ up to commit 36d1c85, which made it with
 #   glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v2 --steps 3000
@@ -16,4 +16,4 @@ if [ ! -s "$base/model.safetensors" ]; then
 fi
 resume=()
 [ -f "$out/checkpoint/step" ] && resume=(--resume)
-.build/release/glossa spae train --from "$base" --semantic-hidden 256 --head-only --out "$out" --steps 6000 --batch 128 "${resume[@]}"
+.build/release/glossa spae train --from "$base" --semantic-hidden 256 --semantic-input features --head-only --out "$out" --steps 6000 --batch 128 "${resume[@]}"

@@ -31,12 +31,13 @@ struct SPAETrain: ParsableCommand {
 
         Examples:
           glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v2 --steps 3000
-          glossa spae train --from runs/glossa-spae-v2 --semantic-hidden 256 --head-only --out runs/spae-v3 --steps 6000 --batch 128
+          glossa spae train --from runs/glossa-spae-v2 --semantic-hidden 256 --semantic-input features --head-only --out runs/spae-v3 --steps 6000 --batch 128
         """)
 
     @Option(help: ArgumentHelp("Frozen LM folder (its embeddings are the codebook); not needed with --from or --resume.", valueName: "dir")) var lm: String?
     @Option(help: ArgumentHelp("Start from this trained SPAE folder instead of a new model.", valueName: "dir")) var from: String?
     @Option(name: .customLong("semantic-hidden"), help: "Units of the semantic head's hidden layer (0: a linear head; default: 256 for a new model, the --from model's otherwise).") var semanticHidden: Int?
+    @Option(name: .customLong("semantic-input"), help: "What the semantic head reads: latent or features (the encoder's last hidden layer; default: features for a new model, the --from model's otherwise).") var semanticInput: String?
     @Flag(name: .customLong("head-only"), help: "Train only the semantic head (pass it again with --resume).") var headOnly = false
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
     @Option(help: ArgumentHelp("LM corpus, for token frequencies.", valueName: "dir")) var corpus = "data/corpus"
@@ -50,6 +51,10 @@ struct SPAETrain: ParsableCommand {
     @Option(name: .customLong("semantic-weight"), help: "Weight of the semantic head's label-word loss (it trains only the head; see SPAETrainer).") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
+
+    func validate() throws {
+        if let semanticInput, !["latent", "features"].contains(semanticInput) { throw ValidationError("--semantic-input must be latent or features") }
+    }
 
     func run() throws {
         let fashion = try FashionMNIST(folder: data, split: "train")
@@ -68,6 +73,7 @@ struct SPAETrain: ParsableCommand {
             languageModel = lm ?? baseLanguageModel
             var config = base.config
             if let semanticHidden { config.semanticHidden = semanticHidden > 0 ? semanticHidden : nil }
+            if let semanticInput { config.semanticReadsFeatures = semanticInput == "features" }
             model = SPAEModel(config: config, codebook: base.codebook, seed: 1)
             let trained = Dictionary(uniqueKeysWithValues: base.parameters.map { ($0.name, $0.value) })
             var fresh: [String] = []
@@ -89,6 +95,7 @@ struct SPAETrain: ParsableCommand {
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
             config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
             config.semanticHidden = semanticHidden.map { $0 > 0 ? $0 : nil } ?? 256
+            config.semanticReadsFeatures = (semanticInput ?? "features") == "features"
             model = SPAEModel(config: config, codebook: codebook, seed: 1)
             model.centerSemanticHead(images: fashion.modelInputs())
         }

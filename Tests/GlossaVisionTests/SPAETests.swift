@@ -46,18 +46,18 @@ final class SPAETests: XCTestCase {
         }
     }
 
-    /// The prompting LM (glossa-lm-v3, tuned with the table frozen) reads its input embedding
+    /// The prompting LM (glossa-lm-v4, tuned with the table frozen) reads its input embedding
     /// from glossa-lm-v2's file, so SPAE's codebook is its embedding too, and its own file holds
     /// no second copy that could drift.
     func testPromptingLMSharesTheCodebooksEmbedding() throws {
         let root = repositoryRoot()
-        let v3 = root + "/assets/lm/glossa-lm-v3"
-        XCTAssertFalse(try SafetensorsFile(path: v3 + "/model.safetensors").names.contains("model.embed_tokens.weight"))
-        let config = try ModelLoader.config(folder: v3)
+        let prompting = root + "/assets/lm/glossa-lm-v4"
+        XCTAssertFalse(try SafetensorsFile(path: prompting + "/model.safetensors").names.contains("model.embed_tokens.weight"))
+        let config = try ModelLoader.config(folder: prompting)
         let shape = [config.vocabularySize, config.hiddenSize]
-        XCTAssertEqual(try WeightStore(folder: v3).tensor("model.embed_tokens.weight", shape: shape).array,
+        XCTAssertEqual(try WeightStore(folder: prompting).tensor("model.embed_tokens.weight", shape: shape).array,
                        try WeightStore(folder: root + "/assets/lm/glossa-lm-v2").tensor("model.embed_tokens.weight", shape: shape).array)
-        XCTAssertNoThrow(try ModelLoader.load(folder: v3))
+        XCTAssertNoThrow(try ModelLoader.load(folder: prompting))
     }
 
     func tinySet(count: Int, seed: UInt64) -> (Tensor, [Int]) {
@@ -117,15 +117,18 @@ final class SPAETests: XCTestCase {
         XCTAssertEqual(rendered.shape, [1, 32, 32])
     }
 
-    /// `glossa spae train --head-only`: a new semantic head (with a hidden layer) learns the
-    /// classes while every other weight, and so the reconstruction, stays exactly as it was.
+    /// `glossa spae train --head-only`: a new semantic head (a hidden layer, reading the
+    /// encoder's features) learns the classes while every other weight, and so the
+    /// reconstruction, stays exactly as it was.
     func testHeadOnlyTrainingFitsTheHeadAndLeavesTheRestUntouched() {
         var rng = RandomGenerator(seed: 9)
         let codebook = LexicalCodebook(tokenIDs: (0..<40).map(Int32.init), words: (0..<40).map { "w\($0)" },
                                        embeddings: .randomNormal([40, 12], rng: &rng))
         var config = SPAEModel.Config()
         (config.latentDim, config.width, config.layerOneRows, config.semanticHidden) = (8, 8, [0, 1, 5, 6, 9], 6)
+        config.semanticReadsFeatures = true
         let model = SPAEModel(config: config, codebook: codebook, seed: 3)
+        XCTAssertEqual(model.semanticHead!.inputs, 64 * config.width)
         let head = Set(model.semanticHead!.parameters.map(\.name))
         XCTAssertTrue(head.contains("semantic_head.hidden.weight"))
         let (images, labels) = tinySet(count: 64, seed: 4)

@@ -23,6 +23,10 @@ public final class SPAEModel: Module {
         public var layerOneRows: [Int32]?
         /// Units of the semantic head's hidden layer (nil: a linear head, as glossa-spae-v2's).
         public var semanticHidden: Int?
+        /// The semantic head reads the encoder's last hidden features (width × 8 × 8) instead
+        /// of the latent (nil or false: the latent). They hold more than their 32-d projection:
+        /// the same probe names the class of 89.1% of test images from them, 87.5% from the latent.
+        public var semanticReadsFeatures: Bool?
         public init() {}
     }
 
@@ -41,6 +45,8 @@ public final class SPAEModel: Module {
     public let semanticHead: SemanticHead?
     /// The concept words' frozen LM rows [A, D_lm] (`config.layerOneRows`), gathered once.
     let conceptEmbeddings: Tensor?
+    /// The encoder's last hidden features [N, width, 8, 8] from the latest `encode`.
+    private var lastFeatures: Tensor?
     public let quantizer: StreamingAverageQuantizer
 
     public init(config: Config, codebook: LexicalCodebook, seed: UInt64) {
@@ -70,7 +76,8 @@ public final class SPAEModel: Module {
             return e
         }
         semanticHead = config.layerOneRows.map {
-            SemanticHead(latentDim: d, lmDim: codebook.embeddings.lastDim, rows: $0, hidden: config.semanticHidden, rng: &rng)
+            SemanticHead(latentDim: d, lmDim: codebook.embeddings.lastDim, rows: $0, hidden: config.semanticHidden,
+                         inputs: config.semanticReadsFeatures == true ? 64 * w : 64 * d, rng: &rng)
         }
         quantizer = StreamingAverageQuantizer(layers: config.layers)
     }
@@ -86,19 +93,27 @@ public final class SPAEModel: Module {
     public func quantize(_ z: Tensor, codebook: Tensor, labelWords: [[Int32]]? = nil)
         -> (output: StreamingAverageQuantizer.Output, semanticLoss: Float) {
         guard let semanticHead, let conceptEmbeddings else { return (quantizer.forward(z, codebook: codebook), 0) }
-        let (codes, loss) = semanticHead.forward(z, conceptEmbeddings: conceptEmbeddings, labelWords: labelWords)
+        let (codes, loss) = semanticHead.forward(semanticInput(z), conceptEmbeddings: conceptEmbeddings, labelWords: labelWords)
         return (quantizer.forward(z, codebook: codebook, given: [1: codes]), loss)
     }
 
-    /// Centers the semantic head's input on the mean latent of `images` [N, C, 32, 32] (the
-    /// first `limit` of them), for a head about to be trained.
+    /// What the semantic head reads for latent rows z: z itself, or the features of the
+    /// `encode` call that produced z.
+    func semanticInput(_ z: Tensor) -> Tensor {
+        guard config.semanticReadsFeatures == true else { return z }
+        guard let lastFeatures, lastFeatures.shape[0] * 64 == z.rowCount else { preconditionFailure("semantic head: no features for this latent") }
+        return lastFeatures
+    }
+
+    /// Centers the semantic head's input on its mean over `images` [N, C, 32, 32] (the first
+    /// `limit` of them), for a head about to be trained.
     public func centerSemanticHead(images: Tensor, limit: Int = 10_000) {
         guard let semanticHead else { return }
-        let n = min(limit, images.shape[0]), width = 64 * config.latentDim
+        let n = min(limit, images.shape[0]), width = semanticHead.inputs
         let mean = Tensor(zeros: [width])
         for start in stride(from: 0, to: n, by: 500) {
-            let z = encode(images.rows(start..<min(start + 500, n)).copy())
-            for r in 0..<(z.rowCount / 64) { Vec.axpy(1 / Float(n), z.data + r * width, mean.data, width) }
+            let x = semanticInput(encode(images.rows(start..<min(start + 500, n)).copy()))
+            for r in 0..<(x.count / width) { Vec.axpy(1 / Float(n), x.data + r * width, mean.data, width) }
         }
         semanticHead.setCenter(mean: mean)
     }
@@ -109,6 +124,7 @@ public final class SPAEModel: Module {
         for (i, conv) in encoder.enumerated() {
             x = conv(x)
             if i < 3 { x = encoderActivations[i](x) }
+            if i == 2 { lastFeatures = x }
         }
         return Self.channelsLast(x)
     }

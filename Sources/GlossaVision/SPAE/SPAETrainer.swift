@@ -72,7 +72,7 @@ public final class SPAETrainer {
         model.zeroGrad()
         let z = model.encode(x)
         if options.headOnly, let head = model.semanticHead, let concepts = model.conceptEmbeddings {
-            let (codes, loss) = head.forward(z, conceptEmbeddings: concepts, labelWords: pick.map { layerOneTargets[labels[$0]] })
+            let (codes, loss) = head.forward(model.semanticInput(z), conceptEmbeddings: concepts, labelWords: pick.map { layerOneTargets[labels[$0]] })
             head.backward(weight: 1)
             return finishStep(start: start, reconstruction: 0, commitment: 0, semantic: loss, codes: Set(codes).count)
         }

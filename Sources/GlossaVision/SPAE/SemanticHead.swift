@@ -3,28 +3,29 @@ import GlossaNN
 import GlossaTensor
 
 /// Chooses the layer-1 word of each image among the concept words: a head reads the whole 8×8
-/// latent grid into h (linear, or with one GELU hidden layer), each concept word sits at c_a = map(its frozen LM embedding),
-/// and the word is argmax_a −‖h − c_a‖². Trained by the cross-entropy of the image's label
-/// words, L = −log Σ_{c ∈ label words} softmax_a(−‖h − c_a‖²), averaged over images.
+/// latent grid (or the encoder's last hidden features) into h, linearly or through one GELU
+/// layer; each concept word sits at c_a = map(its frozen LM embedding), and the word is
+/// argmax_a −‖h − c_a‖². Trained by the cross-entropy of the image's label words,
+/// L = −log Σ_{c ∈ label words} softmax_a(−‖h − c_a‖²), averaged over images.
 ///
 /// Why a head and not the nearest word to the mean latent (SPAE's rule, glossa-spae-v1): a
 /// reconstruction-trained encoder does not separate the classes in the 32-d mean of its grid
 /// (v1: 27.7% precision), and every way tried of pulling the encoder's targets toward the label
-/// words made the latent scale drift and broke the reconstruction. The head reads the latent
-/// but sends no gradient back into it (a linear probe), so the reconstruction trains exactly as
-/// without semantics; the chosen word then enters the streaming average like any code.
+/// words made the latent scale drift and broke the reconstruction. The head sends no gradient
+/// back into the encoder (a probe), so the reconstruction trains exactly as without semantics;
+/// the chosen word then enters the streaming average like any code.
 ///
-/// The hidden layer is glossa-spae-v3's: a linear probe names the class of 81.5% of
-/// Fashion-MNIST's test images from glossa-spae-v2's latent, one GELU layer of 256 units 88.1%
-/// (PyTorch probes on the same latents), and in 1-shot prompting every misnamed image costs
-/// a support or a query its match. That layer reads the latent minus a fixed center (the
-/// training images' mean latent): some latent values sit near 4 with a spread of 10⁻⁴, and
-/// uncentered the same probe reached only 83.2% (87.5% centered).
+/// The hidden layer is glossa-spae-v3's (docs/spae.md): on glossa-spae-v2's encoder a linear
+/// probe of the latent names the class of 81.5% of Fashion-MNIST's test images, one GELU layer
+/// of 256 units 87.5%, the same on the last hidden features 89.1% (PyTorch probes), and in
+/// 1-shot prompting every misnamed image costs a support or a query its match. The hidden layer
+/// reads its input minus a fixed center (the training images' mean): some latent values sit
+/// near 4 with a spread of 10⁻⁴, and uncentered the latent probe reached only 83.2%.
 public final class SemanticHead: Module {
     /// Codebook rows of the concept words, in the order of the logits.
     public let rows: [Int32]
     let hidden: Linear?
-    /// Subtracted from the flattened latent before `hidden`. A parameter so that it is saved
+    /// Subtracted from the flattened input before `hidden`. A parameter so that it is saved
     /// with the model, but it never receives a gradient, so AdamW leaves it where
     /// `SPAEModel.centerSemanticHead` put it.
     let center: Parameter?
@@ -33,26 +34,34 @@ public final class SemanticHead: Module {
     let wordsMap: Linear
     private var saved: (h: Tensor, words: Tensor, dLogits: Tensor)?
 
-    /// hidden: units of the GELU layer between the latent and h (nil: h is linear in the latent).
-    public init(latentDim d: Int, lmDim: Int, rows: [Int32], hidden units: Int? = nil, rng: inout RandomGenerator) {
+    /// Values the head reads per image (64 · D for the latent grid).
+    public let inputs: Int
+
+    /// hidden: units of the GELU layer between the input and h (nil: h is linear in the input);
+    /// inputs: values per image (default: the 8×8 latent grid, 64 · latentDim).
+    public init(latentDim d: Int, lmDim: Int, rows: [Int32], hidden units: Int? = nil, inputs: Int? = nil, rng: inout RandomGenerator) {
         self.rows = rows
-        hidden = units.map { Linear(64 * d, $0, name: "semantic_head.hidden", rng: &rng) }
-        center = units.map { _ in Parameter("semantic_head.center", Tensor(zeros: [64 * d]), decays: false) }
-        head = Linear(units ?? 64 * d, d, name: "semantic_head", rng: &rng)
+        let inputs = inputs ?? 64 * d
+        self.inputs = inputs
+        hidden = units.map { Linear(inputs, $0, name: "semantic_head.hidden", rng: &rng) }
+        center = units.map { _ in Parameter("semantic_head.center", Tensor(zeros: [inputs]), decays: false) }
+        head = Linear(units ?? inputs, d, name: "semantic_head", rng: &rng)
         wordsMap = Linear(lmDim, d, bias: false, name: "semantic_head.words", rng: &rng)
     }
 
     public var parameters: [Parameter] { (center.map { [$0] } ?? []) + (hidden?.parameters ?? []) + head.parameters + wordsMap.parameters }
 
-    /// Sets the center to the mean of flattened latents [N, 64 · D] (no-op for a linear head).
+    /// Sets the center to the mean input [inputs] (no-op for a linear head).
     public func setCenter(mean: Tensor) { center?.value.assign(mean) }
 
-    /// z: latent rows [N · 64, D]; conceptEmbeddings: the concept words' LM rows [A, D_lm];
-    /// labelWords[n]: the codebook rows that count as right for image n (training only).
-    /// Returns the chosen codebook row per image and the mean loss (0 without labels).
-    public func forward(_ z: Tensor, conceptEmbeddings: Tensor, labelWords: [[Int32]]? = nil) -> (codes: [Int32], loss: Float) {
-        let n = z.rowCount / 64, a = rows.count
-        var flat = z.reshaped([n, 64 * z.lastDim])
+    /// x: `inputs` values per image (latent rows [N · 64, D], or encoder features
+    /// [N, C, 8, 8]); conceptEmbeddings: the concept words' LM rows [A, D_lm]; labelWords[n]:
+    /// the codebook rows that count as right for image n (training only). Returns the chosen
+    /// codebook row per image and the mean loss (0 without labels).
+    public func forward(_ x: Tensor, conceptEmbeddings: Tensor, labelWords: [[Int32]]? = nil) -> (codes: [Int32], loss: Float) {
+        precondition(x.count % inputs == 0, "semantic head reads \(inputs) values per image, got \(x.shape)")
+        let n = x.count / inputs, a = rows.count
+        var flat = x.reshaped([n, inputs])
         if let center {
             flat = flat.copy()
             for r in 0..<n { Vec.sub(flat.data + r * flat.lastDim, center.value.data, flat.data + r * flat.lastDim, flat.lastDim) }
