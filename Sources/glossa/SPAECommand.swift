@@ -27,7 +27,10 @@ struct SPAETrain: ParsableCommand {
         --checkpoint-every steps, atomically), log.jsonl (one JSON object per step) and, at the \
         end, model/ (fp16), a self-contained SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
 
-        --from starts from a trained SPAE folder instead (its codebook and architecture, every         tensor whose name and shape still match); with --semantic-hidden and --head-only it fits         a new semantic head to a trained model without changing its reconstruction.
+        --from starts from a trained SPAE folder instead (its codebook and architecture, and every \
+        tensor whose name and shape still match); with --semantic-hidden, --semantic-input and \
+        --head-only it fits a new semantic head to a trained model without changing its reconstruction \
+        (`make spae-v3` takes glossa-spae-v2 from git history and runs the second example).
 
         Examples:
           glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v2 --steps 3000
