@@ -28,8 +28,9 @@ appended. Two task families, both plain text (the LM never sees an image):
     copying targets per episode instead of one;
   * related labels (--related-labels): each class's label is another form of its item's
     word ("Input: rivers Output: river") or, for half of the classes, a word of 2–3 tokens
-    whose first token begins the item ("Input: transform Output: transl ator"). Elsewhere a label never resembles its item, and glossa-lm-v3 had learnt that: it
-    would not copy " trous" "er" after " trousers" even with the line to copy in its prompt;
+    whose first token begins the item ("Input: transform Output: transl ator"). Elsewhere a
+    label never resembles its item, and glossa-lm-v3 had learnt that: it would not copy
+    " trous" "er" after " trousers" even with the line to copy in its prompt;
   * repeats (--repeat-share): a run of 8–32 random words, then the run again; the second copy
     is the target. Induction heads form on exactly this (Olsson et al. 2022), and a target on
     almost every token gives the densest signal for them.

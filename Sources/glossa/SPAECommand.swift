@@ -55,6 +55,9 @@ struct SPAETrain: ParsableCommand {
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
 
+    /// --semantic-hidden's value as the config's: 0 means a linear head.
+    func hiddenUnits(_ units: Int) -> Int? { units > 0 ? units : nil }
+
     func validate() throws {
         if let semanticInput, !["latent", "features"].contains(semanticInput) { throw ValidationError("--semantic-input must be latent or features") }
     }
@@ -75,7 +78,7 @@ struct SPAETrain: ParsableCommand {
             let (base, baseLanguageModel) = try SPAEFile.load(from)
             languageModel = lm ?? baseLanguageModel
             var config = base.config
-            if let semanticHidden { config.semanticHidden = semanticHidden > 0 ? semanticHidden : nil }
+            if let semanticHidden { config.semanticHidden = hiddenUnits(semanticHidden) }
             if let semanticInput { config.semanticReadsFeatures = semanticInput == "features" }
             model = SPAEModel(config: config, codebook: base.codebook, seed: 1)
             let trained = Dictionary(uniqueKeysWithValues: base.parameters.map { ($0.name, $0.value) })
@@ -97,7 +100,7 @@ struct SPAETrain: ParsableCommand {
             config.layers = layers
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
             config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
-            config.semanticHidden = semanticHidden.map { $0 > 0 ? $0 : nil } ?? 256
+            config.semanticHidden = hiddenUnits(semanticHidden ?? 256)
             config.semanticReadsFeatures = (semanticInput ?? "features") == "features"
             model = SPAEModel(config: config, codebook: codebook, seed: 1)
             model.centerSemanticHead(images: fashion.modelInputs())

@@ -17,12 +17,12 @@ public struct SPAEEvaluation: Codable {
     public var codebookPerplexity: Double = 0
     public var imagesPerSecond: Double = 0
     public var images = 0
-    /// Where the error comes from: the PSNR of decoding the encoder's latent without quantizing
-    /// it (the encoder + decoder's own ceiling), and per depth the latent error left by the
-    /// quantizer, Σ‖ẑ_l − z‖² / Σ‖z − mean z‖².
     /// layerOneWords[class][word]: how often the layer-1 word was that word, per class; a
     /// prompt can tell two classes apart only where their words differ.
     public var layerOneWords: [[String: Int]] = []
+    /// Where the error comes from: the PSNR of decoding the encoder's latent without quantizing
+    /// it (the encoder + decoder's own ceiling), and per depth the latent error left by the
+    /// quantizer, Σ‖ẑ_l − z‖² / Σ‖z − mean z‖².
     public var unquantizedPSNR: Double = 0
     public var latentError: [Double] = []
 
@@ -30,6 +30,7 @@ public struct SPAEEvaluation: Codable {
         let n = labels.count, layers = model.config.layers, c = model.config.channels
         var squared = [Double](repeating: 0, count: layers), ssimSum = [Double](repeating: 0, count: layers)
         var result = SPAEEvaluation()
+        result.layerOneWords = Array(repeating: [:], count: (labels.max() ?? -1) + 1)
         var hits = 0, sameWord = 0, unquantizedSquared = 0.0
         var latentSquared = [Double](repeating: 0, count: layers), latentSum = [Double](), latentSquares = 0.0, latentRows = 0
         var histogram = [Int](repeating: 0, count: model.codebook.count)
@@ -61,9 +62,8 @@ public struct SPAEEvaluation: Codable {
             latentRows += z.rowCount
             let decoded = (1..<layers).map { model.decode(out.reconstructions[$0 - 1]) } + [full]
             for i in 0..<count {
-                if candidates[labels[start + i]].contains(out.codes[0][i]) { hits += 1 }
                 let label = labels[start + i]
-                while result.layerOneWords.count <= label { result.layerOneWords.append([:]) }
+                if candidates[label].contains(out.codes[0][i]) { hits += 1 }
                 result.layerOneWords[label][model.codebook.words[Int(out.codes[0][i])], default: 0] += 1
             }
             for codes in out.codes { for k in codes { histogram[Int(k)] += 1 } }
@@ -78,7 +78,9 @@ public struct SPAEEvaluation: Codable {
             }
         }
         result.images = n
-        result.psnr = squared.map { 10 * log10(1 / max($0 / Double(n), 1e-12)) }
+        /// PSNR of a summed squared error over n images, for pixels in [0, 1].
+        func psnr(_ squaredSum: Double) -> Double { 10 * log10(1 / max(squaredSum / Double(n), 1e-12)) }
+        result.psnr = squared.map(psnr)
         result.ssim = ssimSum.map { $0 / Double(n) }
         result.semanticPrecision = Double(hits) / Double(n)
         result.roundTrip = Double(sameWord) / Double(n)
@@ -86,7 +88,7 @@ public struct SPAEEvaluation: Codable {
         result.codebookUsage = Double(histogram.filter { $0 > 0 }.count) / Double(histogram.count)
         result.codebookPerplexity = exp(-histogram.filter { $0 > 0 }.reduce(0.0) { $0 + Double($1) / total * log(Double($1) / total) })
         result.imagesPerSecond = Double(n) / seconds
-        result.unquantizedPSNR = 10 * log10(1 / max(unquantizedSquared / Double(n), 1e-12))
+        result.unquantizedPSNR = psnr(unquantizedSquared)
         let spread = latentSquares - latentSum.reduce(0) { $0 + $1 * $1 } / Double(latentRows)
         result.latentError = latentSquared.map { $0 / spread }
         return result

@@ -71,13 +71,13 @@ public final class SPAETrainer {
 
         model.zeroGrad()
         let z = model.encode(x)
-        if options.headOnly, let head = model.semanticHead, let concepts = model.conceptEmbeddings {
-            let (codes, loss) = head.forward(model.semanticInput(z), conceptEmbeddings: concepts, labelWords: pick.map { layerOneTargets[labels[$0]] })
-            head.backward(weight: 1)
+        let labelWords = pick.map { layerOneTargets[labels[$0]] }
+        if options.headOnly, let (codes, loss) = model.layerOneWords(z, labelWords: labelWords) {
+            model.semanticHead?.backward(weight: 1)
             return finishStep(start: start, reconstruction: 0, commitment: 0, semantic: loss, codes: Set(codes).count)
         }
         let codebook = model.mappedCodebook()
-        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: pick.map { layerOneTargets[labels[$0]] })
+        let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: labelWords)
         let layers = model.config.layers
         let depths = layers > 1 ? [rng.int(below: layers - 1) + 1, layers] : [1]
         var dReconstructions = [Tensor?](repeating: nil, count: layers)
