@@ -111,7 +111,11 @@ def main():
     ap.add_argument("--multi-token-labels", type=float, default=0,
                     help="fraction of labels that are words of 2–3 tokens or hyphenated pairs (like 't-shirt')")
     ap.add_argument("--long-noise", type=float, default=0,
-                    help="fraction of noisy items with 8–20 noise words (SPAE's 3-layer images are 21 words)")
+                    help="fraction of noisy items with 8 to --long-noise-max noise words (SPAE's 3-layer images are 21 words)")
+    ap.add_argument("--long-noise-max", type=int, default=20, help="most noise words of a long noisy item")
+    ap.add_argument("--noise-pool", type=int, default=0,
+                    help="draw each episode's noise words from a pool of this many (0: from all), so that items of "
+                         "different classes share noise words, as SPAE's detail words do, and only the first word tells them apart")
     ap.add_argument("--repeat-share", type=float, default=0, help="fraction of repeated-word-run episodes")
     ap.add_argument("--answer-newline", action="store_true",
                     help="end each answer with a newline that the loss predicts, so greedy generation ends the line")
@@ -172,7 +176,8 @@ def main():
         # One word (SPAE's layer 1) or the word with noise words after it (deeper layers).
         item = [rng.choice(forms)]
         if rng.random() < 0.4:
-            item += rng.sample(noise, rng.randint(8, 20) if rng.random() < args.long_noise else rng.choice((1, 2, 4)))
+            n = rng.randint(8, args.long_noise_max) if rng.random() < args.long_noise else rng.choice((1, 2, 4))
+            item += [rng.choice(pool) for _ in range(n)] if pool else rng.sample(noise, n)
         return " ".join(item)
 
     def language_item(lang):
@@ -186,7 +191,11 @@ def main():
         first, rest = run.split(" ", 2)[1:]
         return [(run, False), (" " + first, False), (" " + rest, True)]
 
+    pool = []
+
     def episode():
+        nonlocal pool
+        pool = rng.sample(noise, args.noise_pool) if args.noise_pool else []
         kind = rng.random()
         if kind < args.repeat_share:
             return repeats()

@@ -12,12 +12,16 @@
 #      class with a word that looks like its item ("rivers" → "river", "transform" → " transl"
 #      "ator"), 600 steps from phase 2 at LR 5e-4;
 #   4. the same mixture with each answer's closing newline a target (data/instruct/v8), so that
-#      greedy generation ends the line, 300 steps from phase 3 at LR 3e-4.
-# About 50 + 27 + 20 + 11 minutes on one core. The result is exported next to glossa-lm-v2, sharing
-# its embedding table (checked bit for bit): OUT (default runs/glossa-lm-v4).
+#      greedy generation ends the line, 300 steps from phase 3 at LR 3e-4 (glossa-lm-v4, shipped
+#      until the glossa-lm-v5 commit);
+#   5. long noisy items (data/instruct/v10): most noisy items carry 8–24 noise words after their
+#      word, drawn from a pool of 40 per episode that every class shares, as a 3-layer SPAE
+#      image's 21 words follow its layer-1 word, 600 steps from phase 4 at LR 5e-4.
+# About 50 + 27 + 20 + 11 + 20 minutes on one core. The result is exported next to glossa-lm-v2,
+# sharing its embedding table (checked bit for bit): OUT (default runs/glossa-lm-v5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/glossa-lm-v4}
+out=${1:-runs/glossa-lm-v5}
 tok=assets/lm/glossa-lm-v2/tokenizer.json
 python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
 [ -s data/instruct/v4/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v4 \
@@ -31,6 +35,10 @@ python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
 [ -s data/instruct/v8/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v8 \
   --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
   --related-labels 0.5 --answer-newline --general-share 0.3 --general-targets 0.1 --seed 3
+[ -s data/instruct/v10/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v10 \
+  --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
+  --related-labels 0.5 --answer-newline --long-noise 0.7 --long-noise-max 24 --noise-pool 40 \
+  --general-share 0.3 --general-targets 0.1 --seed 4
 phase() {  # run folder, then train arguments
   local run=$1; shift
   [ -d "$run/model" ] && return
@@ -43,5 +51,6 @@ phase runs/lm-v4 --init assets/lm/glossa-lm-v2 --data data/instruct/v4 --steps 1
 phase runs/lm-v5 --init runs/lm-v4/model --data data/instruct/v5 --steps 800 --lr 1e-3 --warmup 20
 phase runs/lm-v7 --init runs/lm-v5/model --data data/instruct/v7 --steps 600 --lr 5e-4 --warmup 20
 phase runs/lm-v8 --init runs/lm-v7/model --data data/instruct/v8 --steps 300 --lr 3e-4 --warmup 20
-.build/release/glossa lm export --checkpoint runs/lm-v8/checkpoint.safetensors --out "$out" \
+phase runs/lm-v10 --init runs/lm-v8/model --data data/instruct/v10 --steps 600 --lr 5e-4 --warmup 20
+.build/release/glossa lm export --checkpoint runs/lm-v10/checkpoint.safetensors --out "$out" \
   --share-embedding assets/lm/glossa-lm-v2 --tokenizer "$tok"

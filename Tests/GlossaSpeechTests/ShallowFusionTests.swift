@@ -7,7 +7,8 @@ import GlossaTestSupport
 @testable import GlossaSpeech
 
 /// Shallow fusion: λ = 0 leaves the transcript exactly as without fusion; a toy LM that
-/// strongly favours one word pulls the transcript toward it; mismatched vocabularies are refused.
+/// strongly favours one word pulls the transcript toward it, and the fallback undoes what it
+/// makes repetitive; mismatched vocabularies are refused.
 final class ShallowFusionTests: XCTestCase {
     let sample = repositoryRoot() + "/assets/samples/librivox-0880.wav"
 
@@ -49,6 +50,12 @@ final class ShallowFusionTests: XCTestCase {
         let fused = try transcriber.transcribe(audio, options: options)
         XCTAssertFalse(plain.text.contains("Paris"))
         XCTAssertTrue(fused.text.contains("Paris"), fused.text)
+
+        // With the fallback, the window the LM made repetitive is decoded again without the LM
+        // at temperature 0 first, which is exactly the unfused decoding.
+        options.temperatures = WhisperTranscriber.Options().temperatures
+        let fallenBack = try transcriber.transcribe(audio, options: options)
+        XCTAssertEqual(fallenBack.segments, plain.segments)
     }
 
     /// The transcript's first word is not scored by the LM and reaches it without its leading

@@ -25,8 +25,9 @@ struct WhisperWindowDecoder {
     var fusion: ShallowFusion?
 
     /// `prompt` is the full decoder prefix (previous text and the start-of-transcript sequence);
-    /// `lmContext` the transcript so far, for shallow fusion.
-    func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = []) -> Result {
+    /// `lmContext` the transcript so far, for shallow fusion, which `fused: false` turns off.
+    func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = [],
+                fused: Bool = true) -> Result {
         var state = model.makeDecoderState(audio: audio)
         // <|nospeech|> probability in the logits at <|startoftranscript|>'s position, not after
         // the whole prompt (decoding.py: probs_at_sot; CTranslate2 whisper.cc: sot_index).
@@ -38,7 +39,7 @@ struct WhisperWindowDecoder {
             let atSOT = logits.data
             noSpeech = Foundation.exp(atSOT[Int(ns)] - RowMath.logsumexpRow(atSOT, logits.lastDim))
         }
-        let lm = fusion.flatMap { $0.isActive ? $0.start(context: lmContext) : nil }
+        let lm = fused ? fusion.flatMap { $0.isActive ? $0.start(context: lmContext) : nil } : nil
         let (tokens, sum) = temperature > 0 || beamSize <= 1
             ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm)
             : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm)

@@ -135,12 +135,12 @@ public final class WhisperTranscriber {
             let lmContext = allTokens.filter(vocabulary.isText)
             var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0],
                                         seed: options.seed, lmContext: lmContext)
-            for t in options.temperatures.dropFirst() {
+            for t in fallbackTemperatures(options) {
                 var needsFallback = result.compressionRatio > options.compressionRatioThreshold || result.averageLogProb < options.logProbThreshold
                 if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
                 if !needsFallback { break }
                 result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t,
-                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext)
+                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
             }
             if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold {
                 seek += segmentSize  // silence
@@ -159,6 +159,18 @@ public final class WhisperTranscriber {
             if !options.conditionOnPreviousText || result.temperature > 0.5 { promptResetSince = allTokens.count }
         }
         return Transcript(language: language, segments: segments)
+    }
+
+    /// The decodings tried, in order, after the first (fused when fusion is on) fails the
+    /// repetition or confidence check: transcribe.py's rising temperatures, without the LM. A
+    /// transformer LM that has a loop in its context predicts the next repeat almost surely, so
+    /// a window that failed with fusion is first decoded again at the same temperature without
+    /// it, and only then sampled: fusion steers the windows whisper reads, and a window whisper
+    /// cannot read falls back exactly as it would without fusion, at the unfused cost. With one
+    /// temperature (`--no-fallback`) nothing is retried.
+    func fallbackTemperatures(_ options: Options) -> [Float] {
+        guard options.temperatures.count > 1 else { return [] }
+        return (options.fusion?.isActive == true ? [options.temperatures[0]] : []) + options.temperatures.dropFirst()
     }
 
     /// Segments from the window's tokens (transcribe.py): consecutive timestamp pairs close a
