@@ -31,6 +31,10 @@ appended. Two task families, both plain text (the LM never sees an image):
     whose first token begins the item ("Input: transform Output: transl ator"). Elsewhere a
     label never resembles its item, and glossa-lm-v3 had learnt that: it would not copy
     " trous" "er" after " trousers" even with the line to copy in its prompt;
+  * long noisy items (--long-noise, --long-noise-max, --noise-pool): a share of the noisy
+    items carry 8 to --long-noise-max noise words after their word, as a 3-layer SPAE image's
+    20 detail words follow its layer-1 word; with --noise-pool N every class of an episode
+    draws them from the same N words, so that only the first word tells the classes apart;
   * repeats (--repeat-share): a run of 8–32 random words, then the run again; the second copy
     is the target. Induction heads form on exactly this (Olsson et al. 2022), and a target on
     almost every token gives the densest signal for them.
