@@ -28,7 +28,8 @@ trap 'rm -rf "$tmp"' EXIT
 i=0
 for s in "${settings[@]}"; do
   # shellcheck disable=SC2086  # each setting is a list of arguments
-  (.build/release/glossa eval fewshot $s --seed 0 --json "$@" 2>/dev/null | tr -d '\n' | sed "s|^|$s\t|" > "$tmp/$(printf %02d $i)"; echo >> "$tmp/$(printf %02d $i)") &
+  row="$tmp/$(printf %02d $i)"  # numbered so that `cat` keeps the settings' order
+  (.build/release/glossa eval fewshot $s --seed 0 --json "$@" 2>/dev/null | tr -d '\n' | sed "s|^|$s\t|" > "$row"; echo >> "$row") &
   i=$((i + 1))
   (( i % 2 == 0 )) && wait
 done

@@ -181,6 +181,7 @@ def main():
         item = [rng.choice(forms)]
         if rng.random() < 0.4:
             n = rng.randint(8, args.long_noise_max) if rng.random() < args.long_noise else rng.choice((1, 2, 4))
+            # From the pool with replacement: SPAE's detail words repeat within an image too.
             item += [rng.choice(pool) for _ in range(n)] if pool else rng.sample(noise, n)
         return " ".join(item)
 

@@ -39,7 +39,7 @@ struct WhisperWindowDecoder {
             let atSOT = logits.data
             noSpeech = Foundation.exp(atSOT[Int(ns)] - RowMath.logsumexpRow(atSOT, logits.lastDim))
         }
-        let lm = fused ? fusion.flatMap { $0.isActive ? $0.start(context: lmContext) : nil } : nil
+        let lm = fusion.flatMap { fused && $0.isActive ? $0.start(context: lmContext) : nil }
         let (tokens, sum) = temperature > 0 || beamSize <= 1
             ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm)
             : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm)
