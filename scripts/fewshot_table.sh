@@ -39,4 +39,5 @@ cut -f1 "$out" | paste - <(cut -f2 "$out" | python3 -c '
 import json, sys
 for line in sys.stdin:
     r = json.loads(line)
-    print(f"{100*r[\"accuracy\"]:.1f} [{100*r[\"low\"]:.1f}, {100*r[\"high\"]:.1f}]\tNN {100*r[\"nearestNeighbour\"]:.1f}")')
+    # Percentages by %-formatting: a quote escaped inside an f-string needs Python 3.12.
+    print("%.1f [%.1f, %.1f]\tNN %.1f" % tuple(100 * r[k] for k in ("accuracy", "low", "high", "nearestNeighbour")))')

@@ -38,6 +38,12 @@ appended. Two task families, both plain text (the LM never sees an image):
   * repeats (--repeat-share): a run of 8–32 random words, then the run again; the second copy
     is the target. Induction heads form on exactly this (Olsson et al. 2022), and a target on
     almost every token gives the densest signal for them.
+    With --rare-repeats, that share of the runs is random space-led vocabulary tokens instead;
+  * rare-token labels (--rare-labels): labels of 1–3 random letter tokens of the vocabulary,
+    many of them tokens the LM corpus never has, so that copying is trained on embedding rows
+    still near their random initialisation (docs/prompting.md: the Fashion-MNIST labels
+    " trous" "er", " t" "-" "shirt" and " ankle" " boot" hold such tokens). Tokens of the
+    excluded words are never drawn.
 Words are whole-word tokens of the LM's vocabulary from the corpus's *training* split, with
 every Fashion-MNIST class and concept word removed, so nothing here is about the evaluation
 images or their labels.
@@ -114,6 +120,11 @@ def main():
     ap.add_argument("--lookup-share", type=float, default=0, help="fraction of lookup episodes (exact repeats, 3–6 shots)")
     ap.add_argument("--multi-token-labels", type=float, default=0,
                     help="fraction of labels that are words of 2–3 tokens or hyphenated pairs (like 't-shirt')")
+    ap.add_argument("--rare-labels", type=float, default=0,
+                    help="fraction of word-group labels made of 1–3 random vocabulary tokens, most of them tokens the LM "
+                         "corpus barely has (frozen embeddings still near their random initialisation)")
+    ap.add_argument("--rare-repeats", type=float, default=0,
+                    help="fraction of repeat episodes whose run is random space-led vocabulary tokens (see --rare-labels)")
     ap.add_argument("--long-noise", type=float, default=0,
                     help="fraction of noisy items with 8 to --long-noise-max noise words (SPAE's 3-layer images are 21 words)")
     ap.add_argument("--long-noise-max", type=int, default=20, help="most noise words of a long noisy item")
@@ -168,10 +179,32 @@ def main():
             related_prefixed += [([w], p) for w in by_prefix.get(p[:4], []) if w != p and w.startswith(first) and len(w) > len(first)]
     print(f"instruct: {len(related_bases)} + {len(related_prefixed)} related-label classes", file=sys.stderr)
 
+    # Rare-token labels: a space-led token and up to two continuation tokens, drawn uniformly
+    # from the vocabulary's letter tokens. A third of the vocabulary never occurs in the LM
+    # corpus, so its frozen rows are still random vectors, and copying them is a skill that
+    # frequent labels never train: glossa-lm-v5 copies " sneaker" but not " trous" "er"
+    # (3 corpus occurrences). Every token of an excluded word is left out, so the Fashion-MNIST
+    # labels' own tokens are never drawn; the skill transfers because one random row is like another.
+    banned = {i for w in EXCLUDED for form in (w, " " + w, " " + w.capitalize())
+              for i in tok.encode(form, add_special_tokens=False).ids}
+    vocab = tok.get_vocab()
+    starts = sorted(i for t, i in vocab.items() if re.fullmatch(r"Ġ[a-z]{2,}", t) and i not in banned
+                    and tok.encode(t.replace("Ġ", " "), add_special_tokens=False).ids == [i])
+    continuations = sorted(i for t, i in vocab.items() if re.fullmatch(r"[a-z]{2,}", t) and i not in banned)
+
+    def rare_label():
+        while True:
+            ids = [rng.choice(starts)] + [rng.choice(continuations) for _ in range(rng.choice((0, 1, 1, 2)))]
+            text = tok.decode(ids).strip()
+            if tok.encode(" " + text, add_special_tokens=False).ids == ids:
+                return text
+
     def related_class():
         return rng.choice(related_prefixed if rng.random() < 0.5 else related_bases)
 
     def label():
+        if rng.random() < args.rare_labels:
+            return rare_label()
         if rng.random() < args.multi_token_labels:
             return rng.choice(pieces) if rng.random() < 0.6 else rng.choice(labels) + "-" + rng.choice(labels)
         return rng.choice(labels) if rng.random() < 0.75 else rng.choice(labels) + " " + rng.choice(labels)
@@ -192,7 +225,10 @@ def main():
         return " ".join(words[start:start + n])
 
     def repeats():
-        run = " " + " ".join(rng.choice(noise if rng.random() < 0.5 else labels) for _ in range(rng.randint(8, 32)))
+        if rng.random() < args.rare_repeats:
+            run = tok.decode([rng.choice(starts) for _ in range(rng.randint(8, 32))])
+        else:
+            run = " " + " ".join(rng.choice(noise if rng.random() < 0.5 else labels) for _ in range(rng.randint(8, 32)))
         first, rest = run.split(" ", 2)[1:]
         return [(run, False), (" " + first, False), (" " + rest, True)]
 

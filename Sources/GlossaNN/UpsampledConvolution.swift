@@ -65,8 +65,8 @@ public final class UpsampledConvolution {
     private func forwardImages(_ x: Tensor, _ y: Tensor, range: Range<Int>) {
         let (c, h, w, o) = (inChannels, x.shape[2], x.shape[3], outChannels)
         let pixels = h * w, patch = c * 4
-        // Images per product: the column matrix stays within ~1M floats.
-        let group = max(1, min(range.count, 1_048_576 / (patch * pixels))), ld = group * pixels
+        // Images per product: the column matrix stays within Convolution's cache budget.
+        let group = max(1, min(range.count, Convolution.columnBudget / (patch * pixels))), ld = group * pixels
         let col = Tensor(uninitialized: [patch, ld])
         let product = Tensor(uninitialized: [o, ld])
         for start in stride(from: range.lowerBound, to: range.upperBound, by: group) {

@@ -49,6 +49,11 @@ struct EvalFewShot: ParsableCommand {
         let way: Int, shot: Int, episodes: Int, layers: Int, mode: String, template: String, seed: UInt64, calibrated: Bool
         let accuracy: Double, low: Double, high: Double
         let nearestNeighbour: Double, chance: Double
+        /// Per true class: [right, episodes], so a label the LM never produces stands out.
+        let byClass: [String: [Int]]
+        /// Answers that are none of the episode's labels (open mode: the LM failed to write a
+        /// label at all, as opposed to choosing the wrong one).
+        let offLabel: Int
     }
 
     func run() throws {
@@ -69,7 +74,8 @@ struct EvalFewShot: ParsableCommand {
         }
         func text(_ i: Int) -> String { FewShot.imageText(codes(i).map { $0.map { model.codebook.words[Int($0)] } }, layers: layers) }
         var rng = RandomGenerator(seed: seed)
-        var (correct, nearest) = (0, 0)
+        var (correct, nearest, offLabel) = (0, 0, 0)
+        var perClass: [String: [Int]] = [:]
         let progress = ProgressReporter("eval fewshot", total: episodes, unit: "episodes")
         for _ in 0..<episodes {
             let e = FewShot.episode(labels: labels, byClass: byClass, way: way, shot: shot, rng: &rng)
@@ -89,6 +95,9 @@ struct EvalFewShot: ParsableCommand {
                                              endOfText: language.endOfText).label
             }
             if answer == truth { correct += 1 }
+            if !names.contains(answer) { offLabel += 1 }
+            perClass[truth, default: [0, 0]][0] += answer == truth ? 1 : 0
+            perClass[truth, default: [0, 0]][1] += 1
             if progress.done < show {
                 FileHandle.standardError.write(Data("\(prompt)\n→ \(answer) (truth: \(truth))\n\n".utf8))
             }
@@ -100,7 +109,8 @@ struct EvalFewShot: ParsableCommand {
         let (accuracy, low, high) = FewShot.interval(correct: correct, total: episodes)
         let report = Report(way: way, shot: shot, episodes: episodes, layers: layers, mode: mode, template: template.name, seed: seed,
                             calibrated: calibrate && mode == "constrained",
-                            accuracy: accuracy, low: low, high: high, nearestNeighbour: Double(nearest) / Double(episodes), chance: 1 / Double(way))
+                            accuracy: accuracy, low: low, high: high, nearestNeighbour: Double(nearest) / Double(episodes), chance: 1 / Double(way),
+                            byClass: perClass, offLabel: offLabel)
         if json {
             try printJSON(report)
         } else {
@@ -108,6 +118,8 @@ struct EvalFewShot: ParsableCommand {
                          way, shot, layers, layers == 1 ? "" : "s", mode, report.calibrated ? " (calibrated)" : "", template.name, episodes, seed,
                          100 * accuracy, 100 * low, 100 * high,
                          100 * report.nearestNeighbour, 100 * report.chance))
+            print("  by class (right/episodes): " + Self.labelNames.compactMap { name in perClass[name].map { "\(name) \($0[0])/\($0[1])" } }.joined(separator: ", ")
+                  + "; answers that are no label of the episode: \(offLabel)")
         }
     }
 }
