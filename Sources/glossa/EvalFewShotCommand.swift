@@ -94,10 +94,13 @@ struct EvalFewShot: ParsableCommand {
                 answer = FewShot.constrained(prompt: prompt, labels: names, model: language.model, tokenizer: tokenizer,
                                              endOfText: language.endOfText).label
             }
-            if answer == truth { correct += 1 }
-            if !names.contains(answer) { offLabel += 1 }
-            perClass[truth, default: [0, 0]][0] += answer == truth ? 1 : 0
             perClass[truth, default: [0, 0]][1] += 1
+            if answer == truth {
+                correct += 1
+                perClass[truth]![0] += 1
+            } else if !names.contains(answer) {
+                offLabel += 1
+            }
             if progress.done < show {
                 FileHandle.standardError.write(Data("\(prompt)\n→ \(answer) (truth: \(truth))\n\n".utf8))
             }
