@@ -138,10 +138,13 @@ public final class Convolution: Module {
     /// at 1,235 images/s, at 64K at 1,568 (mean of five alternating rounds, `glossa spae eval
     /// --limit 5000`, same tokens and pixels).
     static let columnBudget = 65_536
+    /// Backward multiplies over the columns (dW = dY·colᵀ), so few columns per product make
+    /// many short sgemm calls: training keeps the budget SPAE was trained with (4M floats).
+    static let backwardColumnBudget = 4 << 20
 
     /// Images per product: as many as keep the column matrix within `columnBudget`.
-    private func imagesPerGroup(_ g: ConvGeometry, images: Int) -> Int {
-        max(1, min(images, Self.columnBudget / max(1, g.patchSize * g.outPixels)))
+    private func imagesPerGroup(_ g: ConvGeometry, images: Int, budget: Int = columnBudget) -> Int {
+        max(1, min(images, budget / max(1, g.patchSize * g.outPixels)))
     }
 
     public func forward(_ x: Tensor) -> Tensor {
@@ -199,7 +202,7 @@ public final class Convolution: Module {
         guard let (x, g) = saved else { preconditionFailure("Convolution.backward before forward") }
         let n = x.shape[0], o = outChannels, pixels = g.outPixels
         let dx = Tensor(zeros: x.shape)
-        let group = imagesPerGroup(g, images: n), ld = group * pixels
+        let group = imagesPerGroup(g, images: n, budget: Self.backwardColumnBudget), ld = group * pixels
         let col = Tensor(uninitialized: [g.patchSize, ld])
         let dProduct = Tensor(uninitialized: [o, ld])
         let inSize = g.channels * g.height * g.width, outSize = o * pixels

@@ -51,6 +51,10 @@ struct SPAETrain: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 2e-3
     @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.") var checkpointEvery = 200
     @Option(help: "Pyramid layers (1×1, 2×2, 4×4, 8×8, then further 8×8 layers; up to 6).") var layers = SPAEModel.Config().layers
+    @Option(name: .customLong("latent-dim"), help: "Width of the latent and of the mapped codebook (new model).") var latentDim = SPAEModel.Config().latentDim
+    @Option(help: "Channels of the encoder's and decoder's 8×8 and 16×16 stages (new model).") var width = SPAEModel.Config().width
+    @Option(name: .customLong("encoder-blocks"), help: "Pointwise residual blocks at the encoder's 8×8 stage (new model).") var encoderBlocks = 0
+    @Option(name: .customLong("decoder-blocks"), help: "Pointwise residual blocks at the decoder's 8×8 stage (new model).") var decoderBlocks = 0
     @Option(name: .customLong("semantic-weight"), help: "Weight of the semantic head's label-word loss (it trains only the head; see SPAETrainer).") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
@@ -60,6 +64,8 @@ struct SPAETrain: ParsableCommand {
 
     func validate() throws {
         if let semanticInput, !["latent", "features"].contains(semanticInput) { throw ValidationError("--semantic-input must be latent or features") }
+        if latentDim < 1 || width < 4 || width % 4 != 0 { throw ValidationError("--latent-dim must be positive and --width a positive multiple of 4") }
+        if encoderBlocks < 0 || decoderBlocks < 0 { throw ValidationError("--encoder-blocks and --decoder-blocks must be 0 or more") }
     }
 
     func run() throws {
@@ -98,6 +104,8 @@ struct SPAETrain: ParsableCommand {
             guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw CLIError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
             var config = SPAEModel.Config()
             config.layers = layers
+            (config.latentDim, config.width) = (latentDim, width)
+            (config.encoderBlocks, config.decoderBlocks) = (encoderBlocks > 0 ? encoderBlocks : nil, decoderBlocks > 0 ? decoderBlocks : nil)
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
             config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
             config.semanticHidden = hiddenUnits(semanticHidden ?? 256)

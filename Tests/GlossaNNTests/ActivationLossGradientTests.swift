@@ -15,6 +15,18 @@ final class ActivationLossGradientTests: XCTestCase {
         }
     }
 
+    /// GELU-tanh's vectorised backward equals the scalar closed form from −12 to 12 (the
+    /// saturated tails included) and on a tail shorter than one vector.
+    func testGeluTanhBackwardMatchesTheScalarDerivative() {
+        let xs = (0..<4_803).map { Float($0) / 200 - 12 }
+        let act = Activation(.geluTanh)
+        _ = act(Tensor(xs, shape: [xs.count]))
+        let dx = act.backward(Tensor(repeating: 1, shape: [xs.count]))
+        for (i, x) in xs.enumerated() {
+            XCTAssertEqual(dx.data[i], ActivationKind.geluTanh.derivative(x), accuracy: 2e-6, "x = \(x)")
+        }
+    }
+
     func testActivationValuesAgainstClosedForms() {
         // Reference values from torch.nn.functional.gelu / silu at x = 1.
         XCTAssertEqual(ActivationKind.geluErf.value(1), 0.8413447, accuracy: 1e-6)

@@ -14,6 +14,14 @@ final class ConvolutionGradientTests: XCTestCase {
         }
     }
 
+    func testPointwiseResidualBlock() {
+        var rng = RandomGenerator(seed: 46)
+        let block = PointwiseResidualBlock(channels: 3, expansion: 2, name: "block", rng: &rng)
+        let x = Tensor.randomNormal([2, 3, 4, 5], rng: &rng)
+        assertGradientsMatch(inputs: [("x", x)], parameters: block.parameters,
+                             forward: { block(x) }, backward: { [block.backward($0)] })
+    }
+
     func testConv1dLikeWhisperStem() {
         var rng = RandomGenerator(seed: 41)
         for stride in [1, 2] {

@@ -28,6 +28,11 @@ public final class SPAEModel: Module {
         /// the same head, fitted to glossa-spae-v2's encoder, names the class of 88.8% of test
         /// images from them and 87.7% from the latent (docs/spae.md).
         public var semanticReadsFeatures: Bool?
+        /// `PointwiseResidualBlock`s at 8×8 after the encoder's last 3×3 convolution and after
+        /// the decoder's first (nil: none, as glossa-spae-v3). Depth there is cheap: each block
+        /// costs 64 · 8 · width² multiply-adds per image, a ninth of a 3×3 convolution's.
+        public var encoderBlocks: Int?
+        public var decoderBlocks: Int?
         public init() {}
     }
 
@@ -36,6 +41,8 @@ public final class SPAEModel: Module {
     let encoder: [Convolution]
     let decoder: [Convolution]
     let upsample = [UpsampleNearest(factor: 2), UpsampleNearest(factor: 2)]
+    let encoderBlocks: [PointwiseResidualBlock]
+    let decoderBlocks: [PointwiseResidualBlock]
     let encoderActivations: [Activation]
     let decoderActivations: [Activation]
     /// Maps LM embeddings [K, D_lm] to the latent space [K, latentDim].
@@ -65,6 +72,8 @@ public final class SPAEModel: Module {
                    // w/4 channels at full resolution: this layer was 45% of the decoder's FLOPs at w/2.
                    Convolution.conv2d(w, w / 4, kernel: 3, padding: 1, name: "decoder.2", rng: &rng),
                    Convolution.conv2d(w / 4, c, kernel: 3, padding: 1, name: "decoder.3", rng: &rng)]
+        encoderBlocks = (0..<(config.encoderBlocks ?? 0)).map { PointwiseResidualBlock(channels: w, name: "encoder.block.\($0)", rng: &rng) }
+        decoderBlocks = (0..<(config.decoderBlocks ?? 0)).map { PointwiseResidualBlock(channels: w, name: "decoder.block.\($0)", rng: &rng) }
         encoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         decoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         let map = Linear(codebook.embeddings.lastDim, d, bias: false, name: "codebook_map", rng: &rng)
@@ -84,7 +93,7 @@ public final class SPAEModel: Module {
     }
 
     public var parameters: [Parameter] {
-        (encoder + decoder).flatMap(\.parameters) + codebookMap.parameters + (layerOneMap?.parameters ?? [])
+        (encoder + decoder).flatMap(\.parameters) + (encoderBlocks + decoderBlocks).flatMap(\.parameters) + codebookMap.parameters + (layerOneMap?.parameters ?? [])
             + (semanticHead?.parameters ?? [])
     }
 
@@ -127,21 +136,30 @@ public final class SPAEModel: Module {
 
     /// images [N, C, 32, 32] → latent rows [N · 64, latentDim].
     public func encode(_ images: Tensor) -> Tensor {
-        var x = images
-        for (i, conv) in encoder.enumerated() {
-            x = conv(x)
-            if i < 3 { x = encoderActivations[i](x) }
-            if i == 2 { lastFeatures = x }
-        }
-        return Self.channelsLast(x)
+        var x = encoderActivations[0](encoder[0](images))
+        x = encoderActivations[1](encoder[1](x))
+        x = encoderActivations[2](Self.applying(encoderBlocks, to: encoder[2](x)))
+        lastFeatures = x
+        return Self.channelsLast(encoder[3](x))
     }
 
     public func encodeBackward(_ dRows: Tensor) {
-        var g = Self.channelsFirst(dRows, channels: config.latentDim)
-        for i in stride(from: encoder.count - 1, through: 0, by: -1) {
-            if i < 3 { g = encoderActivations[i].backward(g) }
-            g = encoder[i].backward(g)
-        }
+        var g = encoderActivations[2].backward(encoder[3].backward(Self.channelsFirst(dRows, channels: config.latentDim)))
+        g = encoderActivations[1].backward(encoder[2].backward(Self.applyingBackward(encoderBlocks, to: g)))
+        _ = encoder[0].backward(encoderActivations[0].backward(encoder[1].backward(g)))
+    }
+
+    /// The decoder's 8×8 stage: first convolution, blocks, activation.
+    private func decodeEightByEight(_ rows: Tensor) -> Tensor {
+        decoderActivations[0](Self.applying(decoderBlocks, to: decoder[0](Self.channelsFirst(rows, channels: config.latentDim))))
+    }
+
+    private static func applying(_ blocks: [PointwiseResidualBlock], to x: Tensor) -> Tensor {
+        blocks.reduce(x) { $1($0) }
+    }
+
+    private static func applyingBackward(_ blocks: [PointwiseResidualBlock], to g: Tensor) -> Tensor {
+        blocks.reversed().reduce(g) { $1.backward($0) }
     }
 
     /// The codebook in latent space: codebookMap(LM rows).
@@ -174,8 +192,7 @@ public final class SPAEModel: Module {
     /// 2.25× fewer multiply-adds; the folded weights are rebuilt per call (a few hundred
     /// thousand additions), so they always follow the current weights.
     public func decode(_ rows: Tensor) -> Tensor {
-        var x = Self.channelsFirst(rows, channels: config.latentDim)
-        x = decoderActivations[0](decoder[0](x))
+        var x = decodeEightByEight(rows)
         x = decoderActivations[1](UpsampledConvolution(decoder[1])(x))
         x = decoderActivations[2](UpsampledConvolution(decoder[2])(x))
         return decoder[3](x)
@@ -183,8 +200,7 @@ public final class SPAEModel: Module {
 
     /// `decode` layer by layer, each keeping what `decodeBackward` needs (training).
     public func decodeForTraining(_ rows: Tensor) -> Tensor {
-        var x = Self.channelsFirst(rows, channels: config.latentDim)
-        x = decoderActivations[0](decoder[0](x))
+        var x = decodeEightByEight(rows)
         x = decoderActivations[1](decoder[1](upsample[0](x)))
         x = decoderActivations[2](decoder[2](upsample[1](x)))
         return decoder[3](x)
@@ -195,8 +211,8 @@ public final class SPAEModel: Module {
         var g = decoder[3].backward(dImages)
         g = upsample[1].backward(decoder[2].backward(decoderActivations[2].backward(g)))
         g = upsample[0].backward(decoder[1].backward(decoderActivations[1].backward(g)))
-        g = decoder[0].backward(decoderActivations[0].backward(g))
-        return Self.channelsLast(g)
+        g = Self.applyingBackward(decoderBlocks, to: decoderActivations[0].backward(g))
+        return Self.channelsLast(decoder[0].backward(g))
     }
 
     /// [N, D, 8, 8] → [N · 64, D].
