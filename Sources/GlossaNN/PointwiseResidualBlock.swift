@@ -2,8 +2,8 @@ import GlossaTensor
 
 /// y = x + W_b · gelu(W_a · gelu(x)), with W_a and W_b 1×1 convolutions (C → 4C → C): a
 /// position-wise MLP with a residual path, pre-activation as in ResNet v2. SPAE puts these at
-/// its 8×8 latent grid, where they add depth for 64 · 8 · C² multiply-adds per image each, a
-/// ninth of a 3×3 convolution's at the same width. Convolutions, not two `Linear` maps over
+/// its 8×8 latent grid, where they add depth for 64 · 8 · C² multiply-adds per image each, 8/9
+/// of one 3×3 convolution C → C there, and a 4C-wide hidden layer. Convolutions, not two `Linear` maps over
 /// channels-last rows (one sgemm per batch): with those, SPAE's encode + decode ran about 15%
 /// slower in `glossa spae eval`, as the rows of a whole batch's 4C-wide activations leave the
 /// cache, where the convolution's per-thread groups of images stay in it.

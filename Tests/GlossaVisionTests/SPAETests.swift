@@ -92,6 +92,13 @@ final class SPAETests: XCTestCase {
         // Inference's sub-pixel decoder gives the training decoder's pixels.
         let z = model.encode(x)
         XCTAssertLessThan(model.decode(z).maxAbsDifference(model.decodeForTraining(z)), 1e-4)
+        // The blocks travel through the model folder (f32, so exactly).
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        XCTAssertNoThrow(try SPAEFile.save(model, to: folder, languageModel: "test", steps: 0, dtype: .f32))
+        guard let (loaded, _) = try? SPAEFile.load(folder) else { return XCTFail("the model folder does not load") }
+        XCTAssertEqual(loaded.config.decoderBlocks, 1)
+        XCTAssertEqual(loaded.decode(loaded.encode(x)).maxAbsDifference(model.decode(z)), 0)
     }
 
     func testTrainingLowersTheLossAndTheModelRoundTripsThroughItsFolder() throws {

@@ -29,8 +29,8 @@ public final class SPAEModel: Module {
         /// images from them and 87.7% from the latent (docs/spae.md).
         public var semanticReadsFeatures: Bool?
         /// `PointwiseResidualBlock`s at 8×8 after the encoder's last 3×3 convolution and after
-        /// the decoder's first (nil: none, as glossa-spae-v3). Depth there is cheap: each block
-        /// costs 64 · 8 · width² multiply-adds per image, a ninth of a 3×3 convolution's.
+        /// the decoder's first (nil: none, as glossa-spae-v3). Each block costs
+        /// 64 · 8 · width² multiply-adds per image, 8/9 of one 3×3 convolution at that width.
         public var encoderBlocks: Int?
         public var decoderBlocks: Int?
         public init() {}
