@@ -128,6 +128,7 @@ def main():
     ap.add_argument("--long-noise", type=float, default=0,
                     help="fraction of noisy items with 8 to --long-noise-max noise words (SPAE's 3-layer images are 21 words)")
     ap.add_argument("--long-noise-max", type=int, default=20, help="most noise words of a long noisy item")
+    ap.add_argument("--noisy-items", type=float, default=0.4, help="fraction of word items that carry noise words")
     ap.add_argument("--noise-pool", type=int, default=0,
                     help="draw each episode's noise words from a pool of this many (0: from all), so that items of "
                          "different classes share noise words, as SPAE's detail words do, and only the first word tells them apart")
@@ -212,7 +213,7 @@ def main():
     def words_item(forms):
         # One word (SPAE's layer 1) or the word with noise words after it (deeper layers).
         item = [rng.choice(forms)]
-        if rng.random() < 0.4:
+        if rng.random() < args.noisy_items:
             n = rng.randint(8, args.long_noise_max) if rng.random() < args.long_noise else rng.choice((1, 2, 4))
             # From the pool with replacement: SPAE's detail words repeat within an image too.
             item += [rng.choice(pool) for _ in range(n)] if pool else rng.sample(noise, n)

@@ -11,6 +11,7 @@ in Glossa either). Prints PSNR at 1–4 layers on the first 2,000 test images ev
   pip install torch safetensors numpy
   python3 scripts/spae_architecture_probe.py w64e0d0c64 --steps 1000            # glossa-spae-v3's shape
   python3 scripts/spae_architecture_probe.py w64e0d0c64p2q1 --steps 1000        # + 3 pointwise blocks (v4)
+  python3 scripts/spae_architecture_probe.py w64e0d0c64 --steps 1000 --map mlp  # v3's shape, MLP codebook map
 
 ARCH is wW eE dD cC [pP] [qQ]: width W at 8×8, E and D 3×3 residual blocks (two 3×3 convolutions
 each) in the encoder and decoder at 8×8, C channels at 16×16, P pointwise blocks (1×1, C → 4C → C)
@@ -102,6 +103,9 @@ def main():
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--latent-dim", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--map", choices=["linear", "mlp"], default="linear",
+                    help="how the frozen rows reach the latent: one linear map, or a GELU MLP with 512 hidden units "
+                         "(glossa spae train --codebook-map-hidden 512)")
     ap.add_argument("--data", default="data/raw/usr/share/datasets/fashion-mnist")
     ap.add_argument("--spae", default="assets/spae/glossa-spae-v3", help="its codebook's token ids")
     ap.add_argument("--lm", default="assets/lm/glossa-lm-v2")
@@ -112,9 +116,12 @@ def main():
     ids = json.load(open(f"{args.spae}/config.json"))["codebookTokenIDs"]
     rows = torch.from_numpy(load_file(f"{args.lm}/model.safetensors")["model.embed_tokens.weight"].astype(np.float32)[ids])
     encoder, decoder = build(args.arch, args.latent_dim)
-    codebook_map = nn.Linear(rows.shape[1], args.latent_dim, bias=False)
+    if args.map == "linear":
+        codebook_map = nn.Linear(rows.shape[1], args.latent_dim, bias=False)
+    else:
+        codebook_map = nn.Sequential(nn.Linear(rows.shape[1], 512), Gelu(), nn.Linear(512, args.latent_dim))
     params = list(encoder.parameters()) + list(decoder.parameters()) + list(codebook_map.parameters())
-    print(f"{args.arch}, latent {args.latent_dim}: {sum(p.numel() for p in params)} parameters", flush=True)
+    print(f"{args.arch}, latent {args.latent_dim}, {args.map} map: {sum(p.numel() for p in params)} parameters", flush=True)
     opt = torch.optim.AdamW(params, lr=2e-3, betas=(0.9, 0.99), weight_decay=0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=args.steps, pct_start=min(0.3, 100 / args.steps),
                                                 anneal_strategy="cos", final_div_factor=10)

@@ -55,6 +55,7 @@ struct SPAETrain: ParsableCommand {
     @Option(help: "Channels of the encoder's and decoder's 8×8 and 16×16 stages (new model).") var width = SPAEModel.Config().width
     @Option(name: .customLong("encoder-blocks"), help: "Pointwise residual blocks at the encoder's 8×8 stage (new model).") var encoderBlocks = 0
     @Option(name: .customLong("decoder-blocks"), help: "Pointwise residual blocks at the decoder's 8×8 stage (new model).") var decoderBlocks = 0
+    @Option(name: .customLong("codebook-map-hidden"), help: "Hidden units of a GELU MLP from the frozen LM rows to the latent (new model; 0: one linear map, as glossa-spae-v3).") var codebookMapHidden = 0
     @Option(name: .customLong("semantic-weight"), help: "Weight of the semantic head's label-word loss (it trains only the head; see SPAETrainer).") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
@@ -66,6 +67,7 @@ struct SPAETrain: ParsableCommand {
         if let semanticInput, !["latent", "features"].contains(semanticInput) { throw ValidationError("--semantic-input must be latent or features") }
         if latentDim < 1 || width < 4 || width % 4 != 0 { throw ValidationError("--latent-dim must be positive and --width a positive multiple of 4") }
         if encoderBlocks < 0 || decoderBlocks < 0 { throw ValidationError("--encoder-blocks and --decoder-blocks must be 0 or more") }
+        if codebookMapHidden < 0 { throw ValidationError("--codebook-map-hidden must be 0 or more") }
     }
 
     func run() throws {
@@ -106,6 +108,7 @@ struct SPAETrain: ParsableCommand {
             config.layers = layers
             (config.latentDim, config.width) = (latentDim, width)
             (config.encoderBlocks, config.decoderBlocks) = (encoderBlocks > 0 ? encoderBlocks : nil, decoderBlocks > 0 ? decoderBlocks : nil)
+            config.codebookMapHidden = codebookMapHidden > 0 ? codebookMapHidden : nil
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
             config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
             config.semanticHidden = hiddenUnits(semanticHidden ?? 256)

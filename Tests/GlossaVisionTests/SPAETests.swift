@@ -101,6 +101,39 @@ final class SPAETests: XCTestCase {
         XCTAssertEqual(loaded.decode(loaded.encode(x)).maxAbsDifference(model.decode(z)), 0)
     }
 
+    /// `--codebook-map-hidden`: the MLP from the frozen rows to the latent (shared, and layer 1's
+    /// own copy for the concept words): its gradients against finite differences, the rows left
+    /// frozen, the cached inference codebook dropped by a training step, and the folder round trip.
+    func testMLPCodebookMapGradientsAndFolder() throws {
+        var rng = RandomGenerator(seed: 21)
+        let rows = Tensor.randomNormal([6, 5], rng: &rng)
+        let codebook = LexicalCodebook(tokenIDs: (0..<6).map(Int32.init), words: (0..<6).map { "w\($0)" }, embeddings: rows.copy())
+        var config = SPAEModel.Config()
+        (config.latentDim, config.width, config.codebookMapHidden, config.layerOneRows) = (3, 4, 7, [1, 4])
+        let model = SPAEModel(config: config, codebook: codebook, seed: 2)
+        let maps = model.parameters.filter { $0.name.hasPrefix("codebook_map") }
+        XCTAssertEqual(Set(maps.map(\.name)), ["codebook_map.0.weight", "codebook_map.0.bias", "codebook_map.1.weight", "codebook_map.1.bias",
+                                                "codebook_map_layer_one.0.weight", "codebook_map_layer_one.0.bias",
+                                                "codebook_map_layer_one.1.weight", "codebook_map_layer_one.1.bias"])
+        // Layer 1's map starts as a copy: both give the concept words the same place.
+        XCTAssertEqual(model.codebookMap(rows).row(4).array, model.mappedCodebook().row(4).array)
+        assertGradientsMatch(inputs: [], parameters: maps, forward: { model.mappedCodebook() },
+                             backward: { model.mappedCodebookBackward($0.copy()); return [] })
+        XCTAssertEqual(model.codebook.embeddings.array, rows.array, "the LM rows stay frozen")
+
+        let cached = model.inferenceCodebook()
+        XCTAssertTrue(cached.data == model.inferenceCodebook().data, "computed once for tokenize and render")
+        model.mappedCodebookBackward(Tensor(zeros: cached.shape))
+        XCTAssertFalse(cached.data == model.inferenceCodebook().data, "a training step's backward drops the cache")
+
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try SPAEFile.save(model, to: folder, languageModel: "test", steps: 0, dtype: .f32)
+        let (loaded, _) = try SPAEFile.load(folder)
+        XCTAssertEqual(loaded.config.codebookMapHidden, 7)
+        XCTAssertEqual(loaded.mappedCodebook().array, model.mappedCodebook().array)
+    }
+
     func testTrainingLowersTheLossAndTheModelRoundTripsThroughItsFolder() throws {
         var rng = RandomGenerator(seed: 9)
         let words = (0..<40).map { "w\($0)" }

@@ -57,14 +57,14 @@ public enum SPAEFile {
 extension SPAEModel {
     /// Words per pyramid layer for one preprocessed image [C, 32, 32].
     public func tokenize(_ input: Tensor, layers: Int? = nil) -> [[Int32]] {
-        let out = quantize(encode(input.reshaped([1] + input.shape)), codebook: mappedCodebook()).output
+        let out = quantize(encode(input.reshaped([1] + input.shape)), codebook: inferenceCodebook()).output
         return Array(out.codes.prefix(layers ?? config.layers))
     }
 
     /// Pixels [C, 32, 32] from codes per layer (as `tokenize` returns them, any depth ≥ 1):
     /// each position averages the codes of its blocks, as the quantizer's reconstruction.
     public func render(_ codes: [[Int32]]) -> Tensor {
-        let codebook = mappedCodebook()
+        let codebook = inferenceCodebook()
         let d = config.latentDim
         let rows = Tensor(zeros: [64, d])
         for (l, layer) in codes.enumerated() {

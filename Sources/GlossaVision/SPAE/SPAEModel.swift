@@ -33,6 +33,8 @@ public final class SPAEModel: Module {
         /// 64 · 8 · width² multiply-adds per image, 8/9 of one 3×3 convolution at that width.
         public var encoderBlocks: Int?
         public var decoderBlocks: Int?
+        /// Hidden units of `CodebookMap`'s GELU MLP (nil: one linear map, as glossa-spae-v3).
+        public var codebookMapHidden: Int?
         public init() {}
     }
 
@@ -46,15 +48,16 @@ public final class SPAEModel: Module {
     let encoderActivations: [Activation]
     let decoderActivations: [Activation]
     /// Maps LM embeddings [K, D_lm] to the latent space [K, latentDim].
-    public let codebookMap: Linear
+    public let codebookMap: CodebookMap
     /// Maps the concept words (`config.layerOneRows`) on their own, so the codebook loss can
     /// place each where the mean latents of the images given it lie without moving the other codes.
-    public let layerOneMap: Linear?
+    public let layerOneMap: CodebookMap?
     public let semanticHead: SemanticHead?
     /// The concept words' frozen LM rows [A, D_lm] (`config.layerOneRows`), gathered once.
     let conceptEmbeddings: Tensor?
     /// The encoder's last hidden features [N, width, 8, 8] from the latest `encode`.
     private var lastFeatures: Tensor?
+    private var cachedCodebook: Tensor?
     public let quantizer: StreamingAverageQuantizer
 
     public init(config: Config, codebook: LexicalCodebook, seed: UInt64) {
@@ -76,10 +79,9 @@ public final class SPAEModel: Module {
         decoderBlocks = (0..<(config.decoderBlocks ?? 0)).map { PointwiseResidualBlock(channels: w, name: "decoder.block.\($0)", rng: &rng) }
         encoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         decoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
-        let map = Linear(codebook.embeddings.lastDim, d, bias: false, name: "codebook_map", rng: &rng)
+        let map = CodebookMap(lmDim: codebook.embeddings.lastDim, latentDim: d, hidden: config.codebookMapHidden, name: "codebook_map", rng: &rng)
         codebookMap = map
-        layerOneMap = config.layerOneRows == nil ? nil
-            : Linear(weight: Parameter("codebook_map_layer_one.weight", map.weight.value.copy()), bias: nil)
+        layerOneMap = config.layerOneRows == nil ? nil : CodebookMap(copying: map, name: "codebook_map_layer_one")
         conceptEmbeddings = config.layerOneRows.map { rows in
             let e = Tensor(uninitialized: [rows.count, codebook.embeddings.lastDim])
             for (i, r) in rows.enumerated() { e.row(i).assign(codebook.embeddings.row(Int(r))) }
@@ -173,17 +175,27 @@ public final class SPAEModel: Module {
         return mapped
     }
 
+    /// `mappedCodebook()` for tokenize and render, computed once per model rather than per
+    /// image (the MLP map's is 2 GFLOP); a training step's backward drops it.
+    func inferenceCodebook() -> Tensor {
+        if let cachedCodebook { return cachedCodebook }
+        let mapped = mappedCodebook()
+        cachedCodebook = mapped
+        return mapped
+    }
+
     /// Backward of `mappedCodebook()`: concept rows to `layerOneMap`, the rest to `codebookMap`.
     public func mappedCodebookBackward(_ dCodebook: Tensor) {
+        cachedCodebook = nil
         if let layerOneMap, let rows = config.layerOneRows {
             let own = Tensor(uninitialized: [rows.count, dCodebook.lastDim])
             for (i, r) in rows.enumerated() {
                 own.row(i).assign(dCodebook.row(Int(r)))
                 dCodebook.row(Int(r)).fill(0)
             }
-            _ = layerOneMap.backward(own)
+            layerOneMap.backward(own)
         }
-        _ = codebookMap.backward(dCodebook)
+        codebookMap.backward(dCodebook)
     }
 
 
