@@ -129,6 +129,9 @@ def main():
                     help="fraction of noisy items with 8 to --long-noise-max noise words (SPAE's 3-layer images are 21 words)")
     ap.add_argument("--long-noise-max", type=int, default=20, help="most noise words of a long noisy item")
     ap.add_argument("--noisy-items", type=float, default=0.4, help="fraction of word items that carry noise words")
+    ap.add_argument("--pyramid-noise", default="",
+                    help="comma-separated noise-word counts, e.g. 0,4,20,84 (SPAE's 1–4 layers): each episode picks one and "
+                         "every word item of it carries exactly that many, as every image of a prompt has the same depth")
     ap.add_argument("--noise-pool", type=int, default=0,
                     help="draw each episode's noise words from a pool of this many (0: from all), so that items of "
                          "different classes share noise words, as SPAE's detail words do, and only the first word tells them apart")
@@ -213,7 +216,9 @@ def main():
     def words_item(forms):
         # One word (SPAE's layer 1) or the word with noise words after it (deeper layers).
         item = [rng.choice(forms)]
-        if rng.random() < args.noisy_items:
+        if pyramid:
+            item += [rng.choice(pool) for _ in range(depth_noise)]
+        elif rng.random() < args.noisy_items:
             n = rng.randint(8, args.long_noise_max) if rng.random() < args.long_noise else rng.choice((1, 2, 4))
             # From the pool with replacement: SPAE's detail words repeat within an image too.
             item += [rng.choice(pool) for _ in range(n)] if pool else rng.sample(noise, n)
@@ -234,10 +239,15 @@ def main():
         return [(run, False), (" " + first, False), (" " + rest, True)]
 
     pool = []
+    pyramid = [int(n) for n in args.pyramid_noise.split(",")] if args.pyramid_noise else []
+    if pyramid and not args.noise_pool:
+        sys.exit("--pyramid-noise draws from the episode's pool: give --noise-pool too")
+    depth_noise = 0
 
     def episode():
-        nonlocal pool
+        nonlocal pool, depth_noise
         pool = rng.sample(noise, args.noise_pool) if args.noise_pool else []
+        depth_noise = rng.choice(pyramid) if pyramid else 0
         kind = rng.random()
         if kind < args.repeat_share:
             return repeats()

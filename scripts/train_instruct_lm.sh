@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Flan-style instruction tuning of the shipped LM for in-context prompting (docs/prompting.md),
-# text only, the embedding table frozen so glossa-spae-v2's codebook stays valid. Two phases,
+# text only, the embedding table frozen so glossa-spae-v2's codebook stays valid. Seven phases,
 # each resumable (rerun the script after an interruption):
 #   1. copying curriculum (data/instruct/v4): repeated word runs (induction heads form on them),
 #      lookup episodes (one fixed item per class, 3–6 shots, every repeat a target) and the
@@ -16,12 +16,20 @@
 #      until the glossa-lm-v5 commit);
 #   5. long noisy items (data/instruct/v10): most noisy items carry 8–24 noise words after their
 #      word, drawn from a pool of 40 per episode that every class shares, as a 3-layer SPAE
-#      image's 21 words follow its layer-1 word, 600 steps from phase 4 at LR 5e-4.
-# About 50 + 27 + 20 + 11 + 20 minutes on one core. The result is exported next to glossa-lm-v2,
-# sharing its embedding table (checked bit for bit): OUT (default runs/glossa-lm-v5).
+#      image's 21 words follow its layer-1 word, 600 steps from phase 4 at LR 5e-4 (glossa-lm-v5,
+#      shipped until the glossa-lm-v9 commit);
+#   8. 512-token windows (8 per step, as many tokens as 16 × 256), so that prompts past 256
+#      tokens are seen in training, and noisy items of up to 84 noise words (data/instruct/v13),
+#      600 steps from phase 5 at LR 5e-4 (phases 6 and 7, on copying unseen tokens, were not kept:
+#      docs/prompting.md);
+#   9. every word item of an episode carries the same number of noise words, 0, 4, 20 or 84,
+#      as every image of a SPAE prompt has the same 1, 5, 21 or 85 words (data/instruct/v14),
+#      300 steps from phase 8 at LR 3e-4, 512-token windows.
+# About 50 + 27 + 20 + 11 + 20 + 35 + 15 minutes on one core. The result is exported next to
+# glossa-lm-v2, sharing its embedding table (checked bit for bit): OUT (default runs/glossa-lm-v9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/glossa-lm-v5}
+out=${1:-runs/glossa-lm-v9}
 tok=assets/lm/glossa-lm-v2/tokenizer.json
 python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
 [ -s data/instruct/v4/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v4 \
@@ -39,6 +47,14 @@ python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
   --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
   --related-labels 0.5 --answer-newline --long-noise 0.7 --long-noise-max 24 --noise-pool 40 \
   --general-share 0.3 --general-targets 0.1 --seed 4
+[ -s data/instruct/v13/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v13 \
+  --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
+  --related-labels 0.5 --answer-newline --long-noise 0.7 --long-noise-max 84 --noisy-items 0.6 --noise-pool 60 \
+  --general-share 0.3 --general-targets 0.1 --seed 7
+[ -s data/instruct/v14/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v14 \
+  --episodes 60000 --repeat-share 0.1 --lookup-share 0.4 --language-share 0.1 --multi-token-labels 0.4 \
+  --related-labels 0.5 --answer-newline --pyramid-noise 0,4,20,84 --noise-pool 60 \
+  --general-share 0.3 --general-targets 0.1 --seed 8
 phase() {  # run folder, then train arguments
   local run=$1; shift
   [ -d "$run/model" ] && return
@@ -52,5 +68,7 @@ phase runs/lm-v5 --init runs/lm-v4/model --data data/instruct/v5 --steps 800 --l
 phase runs/lm-v7 --init runs/lm-v5/model --data data/instruct/v7 --steps 600 --lr 5e-4 --warmup 20
 phase runs/lm-v8 --init runs/lm-v7/model --data data/instruct/v8 --steps 300 --lr 3e-4 --warmup 20
 phase runs/lm-v10 --init runs/lm-v8/model --data data/instruct/v10 --steps 600 --lr 5e-4 --warmup 20
-.build/release/glossa lm export --checkpoint runs/lm-v10/checkpoint.safetensors --out "$out" \
+phase runs/lm-v13 --init runs/lm-v10/model --data data/instruct/v13 --steps 600 --lr 5e-4 --warmup 20 --batch 8 --length 512
+phase runs/lm-v14 --init runs/lm-v13/model --data data/instruct/v14 --steps 300 --lr 3e-4 --warmup 20 --batch 8 --length 512
+.build/release/glossa lm export --checkpoint runs/lm-v14/checkpoint.safetensors --out "$out" \
   --share-embedding assets/lm/glossa-lm-v2 --tokenizer "$tok"
