@@ -6,7 +6,7 @@ initialisation) or tokens that occur at least 200 times; items are common tokens
 share of prompts whose greedy first token is the right label, per model and kind.
 
   pip install tokenizers safetensors numpy
-  python3 scripts/copy_probe.py assets/lm/glossa-lm-v9 [MORE_LM_DIRS...] [--prompts 24] [--seed 7]
+  python3 scripts/copy_probe.py assets/lm/glossa-lm-v10 [MORE_LM_DIRS...] [--prompts 24] [--seed 7]
 
 With --labels "trouser,t-shirt,...", it first prints each label's tokens with their corpus
 counts and the norms of their embedding rows (the first model's table).

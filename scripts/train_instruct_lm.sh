@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Flan-style instruction tuning of the shipped LM for in-context prompting (docs/prompting.md),
-# text only, the embedding table frozen so glossa-spae-v2's codebook stays valid. Seven phases,
+# text only, the embedding table frozen so glossa-spae-v2's codebook stays valid. Eight phases,
 # each resumable (rerun the script after an interruption):
 #   1. copying curriculum (data/instruct/v4): repeated word runs (induction heads form on them),
 #      lookup episodes (one fixed item per class, 3–6 shots, every repeat a target) and the
@@ -24,12 +24,16 @@
 #      docs/prompting.md);
 #   9. every word item of an episode carries the same number of noise words, 0, 4, 20 or 84,
 #      as every image of a SPAE prompt has the same 1, 5, 21 or 85 words (data/instruct/v14),
-#      300 steps from phase 8 at LR 3e-4, 512-token windows.
-# About 50 + 27 + 20 + 11 + 20 + 35 + 15 minutes on one core. The result is exported next to
-# glossa-lm-v2, sharing its embedding table (checked bit for bit): OUT (default runs/glossa-lm-v9).
+#      300 steps from phase 8 at LR 3e-4, 512-token windows (glossa-lm-v9, shipped until the
+#      glossa-lm-v10 commit);
+#  10. phase 9 again from phase 8, on 1024-token windows (4 per step), so that a 5-way prompt
+#      with 85 words per image (about 540 tokens) is seen whole.
+# About 50 + 27 + 20 + 11 + 20 + 35 + 15 + 18 minutes on one core. The result is exported next
+# to glossa-lm-v2, sharing its embedding table (checked bit for bit): OUT (default
+# runs/glossa-lm-v10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/glossa-lm-v9}
+out=${1:-runs/glossa-lm-v10}
 tok=assets/lm/glossa-lm-v2/tokenizer.json
 python3 -c "import tokenizers" 2>/dev/null || pip install tokenizers
 [ -s data/instruct/v4/instruct/train.tokens ] || python3 scripts/make_instruction_corpus.py data/instruct/v4 \
@@ -70,5 +74,6 @@ phase runs/lm-v8 --init runs/lm-v7/model --data data/instruct/v8 --steps 300 --l
 phase runs/lm-v10 --init runs/lm-v8/model --data data/instruct/v10 --steps 600 --lr 5e-4 --warmup 20
 phase runs/lm-v13 --init runs/lm-v10/model --data data/instruct/v13 --steps 600 --lr 5e-4 --warmup 20 --batch 8 --length 512
 phase runs/lm-v14 --init runs/lm-v13/model --data data/instruct/v14 --steps 300 --lr 3e-4 --warmup 20 --batch 8 --length 512
-.build/release/glossa lm export --checkpoint runs/lm-v14/checkpoint.safetensors --out "$out" \
+phase runs/lm-v16 --init runs/lm-v13/model --data data/instruct/v14 --steps 300 --lr 3e-4 --warmup 20 --batch 4 --length 1024
+.build/release/glossa lm export --checkpoint runs/lm-v16/checkpoint.safetensors --out "$out" \
   --share-embedding assets/lm/glossa-lm-v2 --tokenizer "$tok"

@@ -17,9 +17,9 @@ struct LMExport: ParsableCommand {
 
         Examples:
           glossa lm export --checkpoint runs/glossa-lm-v1/checkpoint.safetensors --out /tmp/lm-now
-          glossa lm export --checkpoint runs/lm-v14/checkpoint.safetensors --out assets/lm/glossa-lm-v9 \\
+          glossa lm export --checkpoint runs/lm-v16/checkpoint.safetensors --out assets/lm/glossa-lm-v10 \\
               --share-embedding assets/lm/glossa-lm-v2 --tokenizer assets/lm/glossa-lm-v2/tokenizer.json
-          glossa lm export --model assets/lm/glossa-lm-v9 --out /tmp/glossa-lm-v9-standalone   # for transformers
+          glossa lm export --model assets/lm/glossa-lm-v10 --out /tmp/glossa-lm-v10-standalone   # for transformers
         """)
 
     @Option(help: ArgumentHelp("checkpoint.safetensors from glossa lm train.", valueName: "file")) var checkpoint: String?

@@ -7,7 +7,7 @@ import GlossaVision
 struct Prompt: ParsableCommand {
     /// The LM for prompts: glossa-lm-v2 instruction-tuned with its embedding table frozen (so
     /// SPAE's codebook, v2's table, stays valid), which copies labels in context where v2 does not.
-    static let defaultLM = "assets/lm/glossa-lm-v9"
+    static let defaultLM = "assets/lm/glossa-lm-v10"
 
     static let configuration = CommandConfiguration(
         abstract: "Few-shot classify an image with the frozen LM, the images written as its words.",
@@ -20,7 +20,7 @@ struct Prompt: ParsableCommand {
 
         Example:
           glossa prompt --support boot.png=boot --support sandal.png=sandal --query shoe.png \\
-            --template induction --layers 2 --spae assets/spae/glossa-spae-v3 --lm assets/lm/glossa-lm-v9
+            --template induction --layers 2 --spae assets/spae/glossa-spae-v3 --lm assets/lm/glossa-lm-v10
         """)
 
     @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []

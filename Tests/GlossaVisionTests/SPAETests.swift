@@ -46,12 +46,12 @@ final class SPAETests: XCTestCase {
         }
     }
 
-    /// The prompting LM (glossa-lm-v9, tuned with the table frozen) reads its input embedding
+    /// The prompting LM (glossa-lm-v10, tuned with the table frozen) reads its input embedding
     /// from glossa-lm-v2's file, so SPAE's codebook is its embedding too, and its own file holds
     /// no second copy that could drift.
     func testPromptingLMSharesTheCodebooksEmbedding() throws {
         let root = repositoryRoot()
-        let prompting = root + "/assets/lm/glossa-lm-v9"
+        let prompting = root + "/assets/lm/glossa-lm-v10"
         XCTAssertFalse(try SafetensorsFile(path: prompting + "/model.safetensors").names.contains("model.embed_tokens.weight"))
         let config = try ModelLoader.config(folder: prompting)
         let shape = [config.vocabularySize, config.hiddenSize]
