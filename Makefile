@@ -36,7 +36,7 @@ domain-example: build models
 	@scripts/make_domain_example.sh
 
 ## instruct-lm: Flan-style instruction tuning of glossa-lm-v2 for in-context prompting, the
-## embedding table frozen (about three and a half hours on one core; resumable), into runs/glossa-lm-v10
+## embedding table frozen (about three hours; resumable), into runs/glossa-lm-v10
 instruct-lm: data
 	@scripts/train_instruct_lm.sh
 

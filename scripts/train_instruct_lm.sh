@@ -28,7 +28,8 @@
 #      glossa-lm-v10 commit);
 #  10. phase 9 again from phase 8, on 1024-token windows (4 per step), so that a 5-way prompt
 #      with 85 words per image (about 540 tokens) is seen whole.
-# About 50 + 27 + 20 + 11 + 20 + 35 + 15 + 18 minutes on one core. The result is exported next
+# About 50 + 27 + 20 + 11 + 20 minutes on one core for phases 1–5; phases 8, 9 and 10 took 19, 13
+# and 9 minutes (two threads, one, two). The result is exported next
 # to glossa-lm-v2, sharing its embedding table (checked bit for bit): OUT (default
 # runs/glossa-lm-v10).
 set -euo pipefail
