@@ -47,7 +47,11 @@ def main():
         name = "model.embed_tokens.weight"
         path = (os.path.join(args.models[0], json.load(open(index))["weight_map"][name]) if os.path.exists(index)
                 else f"{args.models[0]}/model.safetensors")
-        norms = np.linalg.norm(load_file(path)[name].astype(np.float32), axis=1)
+        table = load_file(path)[name].astype(np.float32)
+        own = load_file(f"{args.models[0]}/model.safetensors")
+        if f"glossa.row_patch.ids/{name}" in own:  # rows this model trained on top of the shared table
+            table[own[f"glossa.row_patch.ids/{name}"]] = own[f"glossa.row_patch.rows/{name}"]
+        norms = np.linalg.norm(table, axis=1)
         for label in args.labels.split(","):
             ids = tok.encode(" " + label, add_special_tokens=False).ids
             print(f"{label!r}: " + ", ".join(f"{tok.decode([i])!r} ({counts[i]} in the corpus, norm {norms[i]:.2f})" for i in ids))

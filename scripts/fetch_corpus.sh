@@ -11,6 +11,7 @@ packages=(
   libreoffice-help-it libreoffice-help-nl libreoffice-help-pt
   debian-handbook gnome-user-docs
   fortunes fortunes-min fortunes-de fortunes-es fortunes-it
+  wordnet-base
   dataset-fashion-mnist
 )
 mkdir -p data/debs data/raw

@@ -13,7 +13,10 @@ struct LMExport: ParsableCommand {
 
         With --share-embedding BASE (a model tuned with `--trainable-embeddings none` from BASE), \
         the input embedding is not written again: model.safetensors.index.json points to BASE's \
-        copy by a relative path, after checking that it is the same table.
+        copy by a relative path, after checking that it is the same table. A model that trained \
+        some rows (`--trainable-embeddings rows:FILE`, at most half of them) stores just those \
+        rows, as a row patch (glossa.row_patch.* tensors) that Glossa's loader applies; \
+        `--model DIR` writes the patched table out in full for transformers.
 
         Examples:
           glossa lm export --checkpoint runs/glossa-lm-v1/checkpoint.safetensors --out /tmp/lm-now

@@ -58,15 +58,35 @@ struct LMTrain: ParsableCommand {
     @Option(name: .customLong("eval-every"), help: "Steps between validation evaluations.") var evalEvery: Int?
     @Option(help: "Comma-separated corpus languages.") var languages: String?
     @Option(name: .customLong("trainable-embeddings"), help: ArgumentHelp(
-        "Embedding rows to train: all, none (frozen table, e.g. to keep SPAE's codebook valid) or spelled:PREFIX "
-            + "(rows whose vocabulary spelling starts with PREFIX, e.g. spelled:Ġt).", valueName: "rows"))
+        "Embedding rows to train: all, none (frozen table, e.g. to keep SPAE's codebook valid), spelled:PREFIX "
+            + "(rows whose vocabulary spelling starts with PREFIX, e.g. spelled:Ġt) or rows:FILE (token ids, "
+            + "comma- or line-separated).", valueName: "rows"))
     var trainableEmbeddings = "all"
+    @Flag(name: .customLong("embeddings-only"), help: ArgumentHelp(
+        "Train only the --trainable-embeddings rows; every other weight stays as --init gave it (no weight decay, "
+            + "no bias rule), e.g. to teach a tuned LM words its corpus lacked without changing what it does."))
+    var embeddingsOnly = false
+    @Option(name: .customLong("rescale-trainable-rows"), help: ArgumentHelp(
+        "Start each --trainable-embeddings row from --init's value rescaled to this norm: for rows the --init model "
+            + "never trained, whose random values are louder than a trained row (copy_probe.py prints the norms).",
+        valueName: "norm"))
+    var rescaleTrainableRows: Float?
 
     /// The --trainable-embeddings rows; nil for all.
     func trainableRows() throws -> [Int32]? {
         switch trainableEmbeddings {
         case "all": return nil
         case "none": return []
+        case let spec where spec.hasPrefix("rows:"):
+            let path = String(spec.dropFirst("rows:".count))
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("--trainable-embeddings: cannot read \(path)") }
+            let fields = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
+            let rows = try fields.map { field -> Int32 in
+                guard let id = Int32(field), id >= 0 else { throw CLIError("--trainable-embeddings: '\(field)' in \(path) is not a token id") }
+                return id
+            }
+            guard !rows.isEmpty else { throw CLIError("--trainable-embeddings: \(path) lists no token id") }
+            return rows
         case let spec where spec.hasPrefix("spelled:") && spec.count > "spelled:".count:
             let prefix = String(spec.dropFirst("spelled:".count))
             let bpe = try ByteLevelBPETokenizer(path: tokenizer)
@@ -74,7 +94,7 @@ struct LMTrain: ParsableCommand {
             guard !rows.isEmpty else { throw CLIError("--trainable-embeddings: no token of \(tokenizer) is spelled with the prefix '\(prefix)'") }
             return rows
         default:
-            throw CLIError("--trainable-embeddings takes all, none or spelled:PREFIX, not '\(trainableEmbeddings)'")
+            throw CLIError("--trainable-embeddings takes all, none, spelled:PREFIX or rows:FILE, not '\(trainableEmbeddings)'")
         }
     }
 
@@ -107,6 +127,18 @@ struct LMTrain: ParsableCommand {
             if let v = evalEvery { options.evaluateEvery = v }
             if let v = languages { options.languages = v.split(separator: ",").map(String.init) }
             options.trainableEmbeddingRows = try trainableRows()
+            if let rows = options.trainableEmbeddingRows, let bad = rows.first(where: { Int($0) >= options.vocabulary }) {
+                throw CLIError("--trainable-embeddings: token id \(bad) is outside the vocabulary (\(options.vocabulary))")
+            }
+            if rescaleTrainableRows != nil && ((options.trainableEmbeddingRows ?? []).isEmpty || initFrom == nil) {
+                throw CLIError("--rescale-trainable-rows needs --init and --trainable-embeddings spelled:PREFIX or rows:FILE")
+            }
+            if embeddingsOnly {
+                guard options.trainableEmbeddingRows != [] else { throw CLIError("--embeddings-only needs --trainable-embeddings other than none") }
+                options.embeddingsOnly = true
+                options.weightDecay = 0
+                options.biasUpdateRate = 0
+            }
             // The default warmup (100 steps) shrinks to a tenth of a short run; an explicit one must fit.
             if warmup == nil { options.warmupSteps = min(options.warmupSteps, options.steps / 10) }
         }
@@ -124,13 +156,15 @@ struct LMTrain: ParsableCommand {
             try trainer.resume(from: checkpoint)
         } else if let initFrom {
             try trainer.initialize(from: try ModelLoader.load(folder: initFrom))
+            if let norm = rescaleTrainableRows { trainer.rescaleTrainableEmbeddingRows(toNorm: norm) }
         }
 
         let log = try JSONLinesLog(path: out + "/log.jsonl")
         let peak = GemmBenchmark.measurePeak(minSeconds: 0.3).gflops
         let params = trainer.model.parameters.reduce(0) { $0 + $1.value.count }
         if let rows = options.trainableEmbeddingRows {
-            FileHandle.standardError.write(Data("train: embedding table frozen except \(rows.count) rows\n".utf8))
+            let rest = options.embeddingsOnly == true ? "; every other weight frozen" : ""
+            FileHandle.standardError.write(Data("train: embedding table frozen except \(rows.count) rows\(rest)\n".utf8))
         }
         FileHandle.standardError.write(("train: \(params / 1000)k parameters, \(trainer.model.config.activeParametersPerToken / 1000)k active per token, "
             + "step \(trainer.step) → \(options.steps), \(options.batch)×\(options.length) tokens per step, sgemm peak \(Int(peak)) GFLOP/s\n").data(using: .utf8)!)

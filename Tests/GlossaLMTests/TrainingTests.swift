@@ -109,6 +109,51 @@ final class TrainingTests: XCTestCase {
                                                          sharedEmbedding: base))
     }
 
+    /// `lm train --trainable-embeddings rows:FILE --embeddings-only --rescale-trainable-rows 1.1`:
+    /// the chosen rows start at that norm and only they move,
+    /// every other weight stays bit for bit, and an export sharing the base's table writes just
+    /// those rows as a patch that loads back to the trained model.
+    func testEmbeddingsOnlyTrainsTheChosenRowsAndExportsThemAsAPatch() throws {
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: tinyOptions().languages)
+        let source = Trainer(options: tinyOptions(), corpus: corpus, validation: nil)
+        _ = source.trainStep()
+        let base = folder + "/base"
+        try HuggingFaceExport.write(source.model, to: base, tokenizer: nil, endOfText: 63)
+
+        var options = tinyOptions()
+        options.trainableEmbeddingRows = [3, 5, 17]
+        (options.embeddingsOnly, options.weightDecay, options.biasUpdateRate) = (true, 0, 0)
+        let trainer = Trainer(options: options, corpus: corpus, validation: nil)
+        try trainer.initialize(from: try ModelLoader.load(folder: base))
+        trainer.rescaleTrainableEmbeddingRows(toNorm: 1.1)
+        let width = options.hidden
+        let table = trainer.model.embedding.weight.value.array
+        for row in [3, 5, 17] {
+            XCTAssertEqual(table[row * width..<(row + 1) * width].reduce(0) { $0 + $1 * $1 }.squareRoot(), 1.1, accuracy: 1e-5)
+        }
+        let before = trainer.model.parameters.map(\.value.array)
+        for _ in 0..<3 { _ = trainer.trainStep() }
+        for (p, old) in zip(trainer.model.parameters, before) {
+            guard p.name == HuggingFaceExport.embeddingName else {
+                XCTAssertEqual(p.value.array, old, "\(p.name) must not train")
+                continue
+            }
+            let moved = (0..<options.vocabulary).filter { r in p.value.array[r * width..<(r + 1) * width] != old[r * width..<(r + 1) * width] }
+            XCTAssertEqual(moved, [3, 5, 17])
+        }
+
+        let tuned = folder + "/tuned"
+        try HuggingFaceExport.write(trainer.model, to: tuned, tokenizer: nil, endOfText: 63, sharedEmbedding: base)
+        let file = try SafetensorsFile(path: tuned + "/model.safetensors")
+        XCTAssertFalse(file.names.contains(HuggingFaceExport.embeddingName))
+        XCTAssertEqual(try file.int64s(WeightStore.rowPatchNames(of: HuggingFaceExport.embeddingName).ids), [3, 5, 17])
+        let full = folder + "/full"
+        try HuggingFaceExport.write(trainer.model, to: full, tokenizer: nil, endOfText: 63)
+        let ids: [Int32] = [63, 3, 2, 5, 63, 17, 9, 4]
+        XCTAssertEqual(try ModelLoader.load(folder: tuned).forward(batch: ids, batch: 1).array,
+                       try ModelLoader.load(folder: full).forward(batch: ids, batch: 1).array)
+    }
+
     /// `lm train --init`: the architecture and every weight and MoE bias come from the model folder.
     func testInitializingFromAnExportedModel() throws {
         var options = tinyOptions()

@@ -43,6 +43,15 @@ public final class WeightStore {
 
     public func contains(_ name: String) -> Bool { locations[name] != nil || memory[name] != nil }
 
+    /// The names of a row patch of `name` (Glossa's extension, written by `lm export
+    /// --share-embedding` for a model that trained a few rows of a shared table): the row
+    /// indices (I64 [k]) and their values ([k, width]), which replace those rows of the table
+    /// another file holds. transformers ignores them (an unused-weights warning); `lm export
+    /// --model` writes the patched table out in full for it.
+    public static func rowPatchNames(of name: String) -> (ids: String, rows: String) {
+        ("glossa.row_patch.ids/" + name, "glossa.row_patch.rows/" + name)
+    }
+
     /// The tensor `name` as Float32, checked against `shape`.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         if let held = memory[name] {
@@ -56,6 +65,22 @@ public final class WeightStore {
         guard entry.shape == shape else {
             throw ModelError.shapeMismatch(name: name, expected: shape, found: entry.shape)
         }
-        return try file.tensor(name)
+        let value = try file.tensor(name)
+        try applyRowPatch(to: value, name: name)
+        return value
+    }
+
+    private func applyRowPatch(to value: Tensor, name: String) throws {
+        let patch = Self.rowPatchNames(of: name)
+        guard let idsFile = locations[patch.ids].flatMap({ files[$0] }) else { return }
+        let ids = try idsFile.int64s(patch.ids)
+        let width = value.shape.dropFirst().reduce(1, *)
+        let rows = try tensor(patch.rows, shape: [ids.count, width])
+        for (k, id) in ids.enumerated() {
+            guard id >= 0, id < Int64(value.shape[0]) else {
+                throw ModelError.cannotRead(path: folder, reason: "\(patch.ids) holds row \(id), outside \(name)'s \(value.shape[0]) rows")
+            }
+            (value.data + Int(id) * width).update(from: rows.data + k * width, count: width)
+        }
     }
 }

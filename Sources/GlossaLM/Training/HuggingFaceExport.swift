@@ -10,13 +10,15 @@ public enum HuggingFaceExport {
     public static let embeddingName = "model.embed_tokens.weight"
 
     /// `sharedEmbedding`: a model folder whose model.safetensors already holds this model's
-    /// input embedding, bit for bit in fp16 (a model tuned with the table frozen). The table is
-    /// then not written again: model.safetensors.index.json maps it to that file by a relative
-    /// path, so a tuned variant costs its other weights only (25.7 MB of glossa-lm-v2's 37 MB
-    /// are the table).
+    /// input embedding, bit for bit in fp16 (a model tuned with the table frozen), or all but
+    /// at most `maxPatchedShare` of its rows (a model that trained some rows,
+    /// `--trainable-embeddings rows:FILE`). The table is then not written again:
+    /// model.safetensors.index.json maps it to that file by a relative path, and the rows that
+    /// differ go into model.safetensors as a row patch (WeightStore.rowPatchNames), so a tuned
+    /// variant costs its other weights only (25.7 MB of glossa-lm-v2's 37 MB are the table).
     public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
                              metadata: [String: String] = [:], sharedEmbedding: String? = nil) throws {
-        var shared: String?
+        var shared: (file: String, patch: [Int])?
         if let base = sharedEmbedding { shared = try sharedEmbeddingFile(model, base: base, folder: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var config = try configJSON(model.config, endOfText: endOfText)
@@ -26,6 +28,11 @@ public enum HuggingFaceExport {
         for p in model.parameters where !(shared != nil && p.name == embeddingName) {
             let keepFP32 = p.name.hasSuffix(".mlp.gate.weight")
             writer.add(p.name, p.value, as: keepFP32 ? .f32 : .f16)
+        }
+        if let patch = shared?.patch, !patch.isEmpty, let table = model.parameters.first(where: { $0.name == embeddingName })?.value {
+            let names = WeightStore.rowPatchNames(of: embeddingName)
+            writer.add(names.ids, int64: patch.map(Int64.init), shape: [patch.count])
+            writer.add(names.rows, table.gatheringRows(patch), as: .f16)
         }
         // The MTP block is stored as layer num_hidden_layers, DeepSeek-V3's convention.
         let blocks = model.layers + (model.multiTokenPrediction.map { [$0.block] } ?? [])
@@ -38,7 +45,7 @@ public enum HuggingFaceExport {
         let index = folder + "/model.safetensors.index.json"
         if let shared {
             var map = Dictionary(uniqueKeysWithValues: writer.names.map { ($0, "model.safetensors") })
-            map[embeddingName] = shared
+            map[embeddingName] = shared.file
             try AtomicFile.write(Data((serialize(["metadata": ["format": "pt"], "weight_map": map], indent: "") + "\n").utf8), to: index)
         } else if FileManager.default.fileExists(atPath: index) {
             try FileManager.default.removeItem(atPath: index)  // a stale index would shadow model.safetensors
@@ -54,20 +61,29 @@ public enum HuggingFaceExport {
         }
     }
 
-    /// The path of `base`'s model.safetensors relative to `folder`, after checking that it holds
-    /// this model's embedding exactly as this export would write it (fp16).
-    static func sharedEmbeddingFile(_ model: TransformerLM, base: String, folder: String) throws -> String {
+    /// The most rows a shared table may differ in, as a share of its rows: beyond it the model
+    /// trained its table, and a patch would be a copy.
+    static let maxPatchedShare = 0.5
+
+    /// The path of `base`'s model.safetensors relative to `folder` and the rows where this
+    /// model's embedding, as this export writes it (fp16), differs from the one that file holds.
+    static func sharedEmbeddingFile(_ model: TransformerLM, base: String, folder: String) throws -> (file: String, patch: [Int]) {
         guard let mine = model.parameters.first(where: { $0.name == embeddingName })?.value else {
             throw ModelError.invalidInput("the model has no \(embeddingName) to share")
         }
         let theirs = try WeightStore(folder: base).tensor(embeddingName, shape: mine.shape)
-        for i in 0..<mine.count where Float(Float16(mine.data[i])) != theirs.data[i] {
-            throw ModelError.invalidInput("\(base)'s embedding differs from this model's at element \(i): only a model tuned with the table frozen can share it")
+        let width = mine.shape[1]
+        let patch = (0..<mine.shape[0]).filter { row in
+            (row * width..<(row + 1) * width).contains { Float(Float16(mine.data[$0])) != theirs.data[$0] }
+        }
+        guard Double(patch.count) <= maxPatchedShare * Double(mine.shape[0]) else {
+            throw ModelError.invalidInput("\(base)'s embedding differs from this model's in \(patch.count) of \(mine.shape[0]) rows: "
+                + "only a model tuned with the table frozen, or with at most half its rows trained, can share it")
         }
         let from = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
         let to = URL(fileURLWithPath: base + "/model.safetensors").standardizedFileURL.pathComponents
         let common = zip(from, to).prefix { $0 == $1 }.count
-        return (Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/")
+        return ((Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/"), patch)
     }
 
     /// JSON with floats always written as floats ("1.0", not "1"): transformers' strict config

@@ -113,6 +113,10 @@ public final class Trainer {
         let (value, counted) = lossAndGradient(inputs: inputs, targets: masked(targets, corpus.targetMask(of: windows, length: t)), batch: b)
         let aux = moeLayers.reduce(Float(0)) { $0 + $1.lastAuxiliaryLoss }
         embeddingRowFreeze?.zeroGradient()
+        if options.embeddingsOnly == true {
+            // With zero gradients from the first step and no weight decay, AdamW's update is exactly 0.
+            for p in model.parameters where p !== model.embedding.weight { p.grad.fill(0) }
+        }
         let norm = clipGradientNorm(optimizer.parameters, maxNorm: options.clipNorm)
         let lr = schedule.learningRate(at: step)
         optimizer.step(learningRate: lr)

@@ -39,6 +39,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// (gradient zeroed before clipping, rows restored after each step): [] freezes the table,
     /// as instruction tuning must to keep SPAE's codebook valid.
     public var trainableEmbeddingRows: [Int32]?
+    /// Train the embedding table's trainable rows only, every other weight kept as initialised
+    /// (its gradient zeroed; weight decay and the bias rule are off for such a run). nil: false.
+    public var embeddingsOnly: Bool?
 
     public init() {}
 
