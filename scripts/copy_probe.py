@@ -12,8 +12,6 @@ With --labels "trouser,t-shirt,...", it first prints each label's tokens with th
 counts and the norms of their embedding rows (the first model's table).
 """
 import argparse
-import json
-import os
 import random
 import re
 import subprocess
@@ -22,6 +20,8 @@ import tempfile
 import numpy as np
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
+
+from lm_table import embedding_table
 
 LANGUAGES = ["en", "de", "es", "fr", "it", "nl", "pt"]
 
@@ -42,16 +42,7 @@ def main():
         ids = np.fromfile(f"{args.corpus}/{lang}/train.tokens", np.uint16)
         counts += np.bincount(ids, minlength=len(vocab))[:len(vocab)]
     if args.labels:
-        # The embedding table, through the index when the folder shares another model's table.
-        index = f"{args.models[0]}/model.safetensors.index.json"
-        name = "model.embed_tokens.weight"
-        path = (os.path.join(args.models[0], json.load(open(index))["weight_map"][name]) if os.path.exists(index)
-                else f"{args.models[0]}/model.safetensors")
-        table = load_file(path)[name].astype(np.float32)
-        own = load_file(f"{args.models[0]}/model.safetensors")
-        if f"glossa.row_patch.ids/{name}" in own:  # rows this model trained on top of the shared table
-            table[own[f"glossa.row_patch.ids/{name}"]] = own[f"glossa.row_patch.rows/{name}"]
-        norms = np.linalg.norm(table, axis=1)
+        norms = np.linalg.norm(embedding_table(args.models[0]), axis=1)
         for label in args.labels.split(","):
             ids = tok.encode(" " + label, add_special_tokens=False).ids
             print(f"{label!r}: " + ", ".join(f"{tok.decode([i])!r} ({counts[i]} in the corpus, norm {norms[i]:.2f})" for i in ids))

@@ -30,8 +30,9 @@ import os
 import random
 
 import numpy as np
-from safetensors.numpy import load_file
 from tokenizers import Tokenizer
+
+from lm_table import embedding_table
 
 PARTS = ["noun", "verb", "adj", "adv"]
 LANGUAGES = ["en", "de", "es", "fr", "it", "nl", "pt"]
@@ -48,15 +49,6 @@ def synsets(root):
                 count = int(fields[3], 16)
                 # Adjective words carry a syntactic marker, e.g. "long(a)".
                 yield [fields[4 + 2 * i].split("(")[0].replace("_", " ") for i in range(count)]
-
-
-def embedding_norms(lm):
-    """Row norms of the LM's input embedding, through the index of a folder that shares a table."""
-    name = "model.embed_tokens.weight"
-    index = f"{lm}/model.safetensors.index.json"
-    path = (os.path.join(lm, json.load(open(index))["weight_map"][name]) if os.path.exists(index)
-            else f"{lm}/model.safetensors")
-    return np.linalg.norm(load_file(path)[name].astype(np.float32), axis=1)
 
 
 def main():
@@ -83,7 +75,7 @@ def main():
     splits = {"valid": encoded[:cut], "train": encoded[cut:]}
 
     counts = np.bincount(np.concatenate([np.array(ids, np.int64) for ids in splits["train"]]), minlength=tok.get_vocab_size())
-    norms = embedding_norms(args.lm)
+    norms = np.linalg.norm(embedding_table(args.lm), axis=1)
     codebook = set(json.load(open(f"{args.spae}/config.json"))["codebookTokenIDs"])
     corpus = sum(np.bincount(np.fromfile(f"{args.corpus}/{lang}/train.tokens", np.uint16), minlength=len(norms))[:len(norms)]
                  for lang in LANGUAGES)

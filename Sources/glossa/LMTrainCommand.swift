@@ -136,8 +136,6 @@ struct LMTrain: ParsableCommand {
             if embeddingsOnly {
                 guard options.trainableEmbeddingRows != [] else { throw CLIError("--embeddings-only needs --trainable-embeddings other than none") }
                 options.embeddingsOnly = true
-                options.weightDecay = 0
-                options.biasUpdateRate = 0
             }
             // The default warmup (100 steps) shrinks to a tenth of a short run; an explicit one must fit.
             if warmup == nil { options.warmupSteps = min(options.warmupSteps, options.steps / 10) }

@@ -45,7 +45,9 @@ public final class Trainer {
         for moe in model.layers.compactMap({ $0.feedForward as? MixtureOfExpertsLayer }) {
             moe.auxiliaryLossWeight = options.auxiliaryLossWeight
         }
-        optimizer = AdamW(model.parameters, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: options.weightDecay)
+        // An embeddings-only run must not move the other weights: no decay (their gradients are zeroed).
+        optimizer = AdamW(model.parameters, beta1: 0.9, beta2: 0.95, eps: 1e-8,
+                          weightDecay: options.embeddingsOnly == true ? 0 : options.weightDecay)
         schedule = WarmupCosineSchedule(peak: options.peakLearningRate, floor: options.minLearningRate,
                                         warmupSteps: options.warmupSteps, totalSteps: options.steps)
     }
@@ -122,7 +124,9 @@ public final class Trainer {
         optimizer.step(learningRate: lr)
         embeddingRowFreeze?.restore()
         let ratios = moeLayers.map(\.lastMaxLoadRatio)
-        if options.biasUpdateRate > 0 { moeLayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) } }
+        if options.biasUpdateRate > 0 && options.embeddingsOnly != true {
+            moeLayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) }
+        }
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepRecord(step: step, loss: value, auxiliaryLoss: aux, learningRate: lr, gradientNorm: norm,

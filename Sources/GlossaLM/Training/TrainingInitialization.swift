@@ -55,9 +55,8 @@ extension Trainer {
         let table = model.embedding.weight.value, width = table.shape[1]
         for row in rows {
             let start = table.data + Int(row) * width
-            let current = (0..<width).reduce(Float(0)) { $0 + start[$1] * start[$1] }.squareRoot()
-            guard current > 0 else { continue }
-            for i in 0..<width { start[i] *= norm / current }
+            let current = Vec.dot(start, start, width).squareRoot()
+            if current > 0 { Vec.scale(start, norm / current, start, width) }
         }
     }
 }

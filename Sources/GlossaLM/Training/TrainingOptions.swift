@@ -40,7 +40,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// as instruction tuning must to keep SPAE's codebook valid.
     public var trainableEmbeddingRows: [Int32]?
     /// Train the embedding table's trainable rows only, every other weight kept as initialised
-    /// (its gradient zeroed; weight decay and the bias rule are off for such a run). nil: false.
+    /// (the Trainer zeroes its gradient and turns weight decay and the bias rule off). nil: false.
     public var embeddingsOnly: Bool?
 
     public init() {}

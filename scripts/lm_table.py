@@ -1,0 +1,21 @@
+"""The input embedding table of a Glossa LM folder, as Glossa's loader reads it: through
+model.safetensors.index.json when the folder shares another model's table, with the folder's
+row patch (glossa.row_patch.*, rows it trained on top of that table) written over it."""
+import json
+import os
+
+import numpy as np
+from safetensors.numpy import load_file
+
+NAME = "model.embed_tokens.weight"
+
+
+def embedding_table(folder):
+    index = f"{folder}/model.safetensors.index.json"
+    path = (os.path.join(folder, json.load(open(index))["weight_map"][NAME]) if os.path.exists(index)
+            else f"{folder}/model.safetensors")
+    table = load_file(path)[NAME].astype(np.float32)
+    own = load_file(f"{folder}/model.safetensors")
+    if f"glossa.row_patch.ids/{NAME}" in own:
+        table[own[f"glossa.row_patch.ids/{NAME}"]] = own[f"glossa.row_patch.rows/{NAME}"]
+    return table
