@@ -12,6 +12,8 @@ in Glossa either). Prints PSNR at 1–4 layers on the first 2,000 test images ev
   python3 scripts/spae_architecture_probe.py w64e0d0c64 --steps 1000            # glossa-spae-v3's shape
   python3 scripts/spae_architecture_probe.py w64e0d0c64p2q1 --steps 1000        # + 3 pointwise blocks (v4)
   python3 scripts/spae_architecture_probe.py w64e0d0c64 --steps 1000 --map mlp  # v3's shape, MLP codebook map
+  python3 scripts/spae_architecture_probe.py w64e0d0c64 --steps 1000 --continuous    # no quantizer: the shape's ceiling
+  python3 scripts/spae_architecture_probe.py w64e0d0c64 --steps 1000 --shallow none  # full depth's loss only
 
 ARCH is wW eE dD cC [pP] [qQ]: width W at 8×8, E and D 3×3 residual blocks (two 3×3 convolutions
 each) in the encoder and decoder at 8×8, C channels at 16×16, P pointwise blocks (1×1, C → 4C → C)
@@ -106,6 +108,11 @@ def main():
     ap.add_argument("--map", choices=["linear", "mlp"], default="linear",
                     help="how the frozen rows reach the latent: one linear map, or a GELU MLP with 512 hidden units "
                          "(glossa spae train --codebook-map-hidden 512)")
+    ap.add_argument("--continuous", action="store_true",
+                    help="no quantizer: the decoder reads the encoder's latent (the shape's ceiling)")
+    ap.add_argument("--shallow", choices=["ste", "decoder", "none"], default="ste",
+                    help="the random shallower depth's loss: through the straight-through estimator into the encoder too "
+                         "(glossa spae train), into the decoder only, or not at all")
     ap.add_argument("--data", default="data/raw/usr/share/datasets/fashion-mnist")
     ap.add_argument("--spae", default="assets/spae/glossa-spae-v3", help="its codebook's token ids")
     ap.add_argument("--lm", default="assets/lm/glossa-lm-v2")
@@ -126,21 +133,29 @@ def main():
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=args.steps, pct_start=min(0.3, 100 / args.steps),
                                                 anneal_strategy="cos", final_div_factor=10)
 
+    def pyramid(z, codebook):
+        return ([z] * 4, 0) if args.continuous else quantize(z, codebook)
+
     def psnr():
         with torch.no_grad():
             codebook, mse = codebook_map(rows), [0.0] * 4
             for i in range(0, len(test), 500):
                 x = test[i:i + 500]
-                for depth, r in enumerate(quantize(encoder(x), codebook)[0]):
+                for depth, r in enumerate(pyramid(encoder(x), codebook)[0]):
                     mse[depth] += ((decoder(r).clamp(0, 1) - x)[:, :, 2:30, 2:30] ** 2).mean().item() * len(x) / len(test)
         return [round(10 * math.log10(1 / m), 2) for m in mse]
 
     g, start = torch.Generator().manual_seed(0), time.time()
     for step in range(args.steps):
         x = train[torch.randint(0, len(train), (64,), generator=g)]
-        reconstructions, commit = quantize(encoder(x), codebook_map(rows))
+        reconstructions, commit = pyramid(encoder(x), codebook_map(rows))
         shallow = int(torch.randint(0, 3, (1,), generator=g))
-        loss = (F.mse_loss(decoder(reconstructions[3]), x) + F.mse_loss(decoder(reconstructions[shallow]), x)) / 2 + commit
+        full = F.mse_loss(decoder(reconstructions[3]), x)
+        if args.shallow == "none":
+            loss = full + commit
+        else:
+            r = reconstructions[shallow] if args.shallow == "ste" else reconstructions[shallow].detach()
+            loss = (full + F.mse_loss(decoder(r), x)) / 2 + commit
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -56,8 +56,10 @@ struct SPAETrain: ParsableCommand {
     @Option(name: .customLong("encoder-blocks"), help: "Pointwise residual blocks at the encoder's 8×8 stage (new model).") var encoderBlocks = 0
     @Option(name: .customLong("decoder-blocks"), help: "Pointwise residual blocks at the decoder's 8×8 stage (new model).") var decoderBlocks = 0
     @Option(name: .customLong("codebook-map-hidden"), help: "Hidden units of a GELU MLP from the frozen LM rows to the latent (new model; 0: one linear map, as glossa-spae-v3).") var codebookMapHidden = 0
+    @Flag(name: .customLong("orthogonal-codebook-map"), help: "Keep the linear map from the LM rows to the latent a scaled orthogonal projection (equal singular values) after every step (new model; unconstrained, it puts the codes near a line).") var orthogonalCodebookMap = false
     @Option(name: .customLong("semantic-weight"), help: "Weight of the semantic head's label-word loss (it trains only the head; see SPAETrainer).") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
+    @Option(name: .customLong("shallow-weight"), help: "Weight of the random shallower depth's reconstruction loss against the full depth's (0: full depth only; pass it again with --resume).") var shallowWeight: Float = SPAETrainer.Options().shallowWeight
     @Flag(help: "Continue from <out>/checkpoint.") var resume = false
 
     /// --semantic-hidden's value as the config's: 0 means a linear head.
@@ -67,7 +69,9 @@ struct SPAETrain: ParsableCommand {
         if let semanticInput, !["latent", "features"].contains(semanticInput) { throw ValidationError("--semantic-input must be latent or features") }
         if latentDim < 1 || width < 4 || width % 4 != 0 { throw ValidationError("--latent-dim must be positive and --width a positive multiple of 4") }
         if encoderBlocks < 0 || decoderBlocks < 0 { throw ValidationError("--encoder-blocks and --decoder-blocks must be 0 or more") }
+        if !(shallowWeight >= 0) { throw ValidationError("--shallow-weight must be 0 or more") }
         if codebookMapHidden < 0 { throw ValidationError("--codebook-map-hidden must be 0 or more") }
+        if orthogonalCodebookMap && codebookMapHidden > 0 { throw ValidationError("--orthogonal-codebook-map needs the linear map (--codebook-map-hidden 0)") }
     }
 
     func run() throws {
@@ -109,6 +113,7 @@ struct SPAETrain: ParsableCommand {
             (config.latentDim, config.width) = (latentDim, width)
             (config.encoderBlocks, config.decoderBlocks) = (encoderBlocks > 0 ? encoderBlocks : nil, decoderBlocks > 0 ? decoderBlocks : nil)
             config.codebookMapHidden = codebookMapHidden > 0 ? codebookMapHidden : nil
+            config.codebookMapOrthogonal = orthogonalCodebookMap ? true : nil
             // Layer 1 speaks in concept words: the union of every class's layer-1 candidates.
             config.layerOneRows = Array(Set(FashionWords.candidates(in: codebook).joined())).sorted()
             config.semanticHidden = hiddenUnits(semanticHidden ?? 256)
@@ -120,6 +125,7 @@ struct SPAETrain: ParsableCommand {
         var options = SPAETrainer.Options()
         (options.steps, options.batch, options.learningRate) = (steps, batch, learningRate)
         (options.semanticWeight, options.commitment, options.headOnly) = (semanticWeight, commitment, headOnly)
+        options.shallowWeight = shallowWeight
         if headOnly && model.semanticHead == nil { throw CLIError("--head-only: this model has no semantic head") }
         let trainer = SPAETrainer(model: model, options: options, images: fashion.modelInputs(), labels: fashion.labels.map(Int.init), layerOneTargets: names)
         if resume {

@@ -134,6 +134,73 @@ final class SPAETests: XCTestCase {
         XCTAssertEqual(loaded.mappedCodebook().array, model.mappedCodebook().array)
     }
 
+    /// `--orthogonal-codebook-map`: after every training step the map's singular values are all
+    /// equal (W·Wᵀ = σ²·I), σ their root mean square before, so the codes cannot collapse onto a
+    /// line; the setting travels through the model folder.
+    func testOrthogonalCodebookMapKeepsEqualSingularValues() throws {
+        var rng = RandomGenerator(seed: 23)
+        let codebook = LexicalCodebook(tokenIDs: (0..<40).map(Int32.init), words: (0..<40).map { "w\($0)" },
+                                       embeddings: .randomNormal([40, 12], rng: &rng))
+        var config = SPAEModel.Config()
+        (config.latentDim, config.width, config.layerOneRows, config.codebookMapOrthogonal) = (4, 8, [0, 1, 5, 6], true)
+        let model = SPAEModel(config: config, codebook: codebook, seed: 3)
+        func gram() -> [Float] { matmul(model.codebookMap.layers[0].weight.value, model.codebookMap.layers[0].weight.value, transposeB: true).array }
+        func assertScaledIdentity(_ g: [Float], file: StaticString = #filePath, line: UInt = #line) {
+            let sigma2 = g[0]
+            XCTAssertGreaterThan(sigma2, 0, file: file, line: line)
+            for i in 0..<4 { for j in 0..<4 { XCTAssertEqual(g[i * 4 + j], i == j ? sigma2 : 0, accuracy: 1e-4 * sigma2, "W·Wᵀ[\(i),\(j)]", file: file, line: line) } }
+        }
+        assertScaledIdentity(gram())
+        // Stretch one direction 30× (what the unconstrained map did) and orthogonalize: equal values, same RMS.
+        let w = model.codebookMap.layers[0].weight.value
+        for j in 0..<12 { w.data[j] *= 30 }
+        let rms = (Vec.dot(w.data, w.data, w.count) / 4).squareRoot()
+        model.codebookMap.orthogonalize()
+        assertScaledIdentity(gram())
+        XCTAssertEqual(gram()[0].squareRoot(), rms, accuracy: 1e-3 * rms)
+
+        let (images, labels) = tinySet(count: 32, seed: 4)
+        var options = SPAETrainer.Options()
+        (options.steps, options.batch, options.warmupSteps) = (3, 8, 1)
+        let trainer = SPAETrainer(model: model, options: options, images: images, labels: labels, layerOneTargets: [[0, 1], [5, 6]])
+        let before = gram()
+        for _ in 0..<3 { _ = trainer.trainStep() }
+        XCTAssertNotEqual(gram(), before, "the map still trains")
+        assertScaledIdentity(gram())
+
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try SPAEFile.save(model, to: folder, languageModel: "test", steps: 0, dtype: .f32)
+        XCTAssertEqual(try SPAEFile.load(folder).0.config.codebookMapOrthogonal, true)
+    }
+
+    /// `--shallow-weight`: the step's loss is (MSE_L + w·MSE_l)/(1 + w) for one random shallower
+    /// depth l; at w = 0 it is the full depth's MSE alone (one image, so the batch is known).
+    func testShallowWeightZeroTrainsOnTheFullDepthAlone() {
+        var rng = RandomGenerator(seed: 29)
+        let codebook = LexicalCodebook(tokenIDs: (0..<40).map(Int32.init), words: (0..<40).map { "w\($0)" },
+                                       embeddings: .randomNormal([40, 12], rng: &rng))
+        var config = SPAEModel.Config()
+        (config.latentDim, config.width, config.layerOneRows) = (4, 8, [0, 1, 5, 6])
+        let (image, label) = tinySet(count: 1, seed: 4)
+        var losses: [Float] = []
+        var fullDepth: Float = 0
+        for weight: Float in [0, 1] {
+            let model = SPAEModel(config: config, codebook: codebook, seed: 3)
+            let x = Tensor(uninitialized: [4, 1, 32, 32])
+            for i in 0..<4 { (x.data + i * 1024).update(from: image.data, count: 1024) }
+            let (out, _) = model.quantize(model.encode(x), codebook: model.mappedCodebook())
+            let dy = model.decode(out.reconstructions[3]) - x
+            fullDepth = Vec.dot(dy.data, dy.data, dy.count) / Float(dy.count)
+            var options = SPAETrainer.Options()
+            (options.steps, options.batch, options.warmupSteps, options.shallowWeight) = (2, 4, 1, weight)
+            let trainer = SPAETrainer(model: model, options: options, images: image, labels: label, layerOneTargets: [[0, 1], [5, 6]])
+            losses.append(trainer.trainStep().reconstruction)
+        }
+        XCTAssertEqual(losses[0], fullDepth, accuracy: 1e-5 * fullDepth)
+        XCTAssertGreaterThan(abs(losses[1] - fullDepth), 1e-4 * fullDepth, "w = 1 averages in a shallower depth")
+    }
+
     func testTrainingLowersTheLossAndTheModelRoundTripsThroughItsFolder() throws {
         var rng = RandomGenerator(seed: 9)
         let words = (0..<40).map { "w\($0)" }

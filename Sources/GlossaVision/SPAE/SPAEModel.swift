@@ -35,6 +35,9 @@ public final class SPAEModel: Module {
         public var decoderBlocks: Int?
         /// Hidden units of `CodebookMap`'s GELU MLP (nil: one linear map, as glossa-spae-v3).
         public var codebookMapHidden: Int?
+        /// After every training step the linear map's singular values are set equal
+        /// (`CodebookMap.orthogonalize`), so the codes cannot collapse onto a line (nil: free).
+        public var codebookMapOrthogonal: Bool?
         public init() {}
     }
 
@@ -80,6 +83,7 @@ public final class SPAEModel: Module {
         encoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         decoderActivations = (0..<3).map { _ in Activation(.geluTanh) }
         let map = CodebookMap(lmDim: codebook.embeddings.lastDim, latentDim: d, hidden: config.codebookMapHidden, name: "codebook_map", rng: &rng)
+        if config.codebookMapOrthogonal == true { map.orthogonalize() }
         codebookMap = map
         layerOneMap = config.layerOneRows == nil ? nil : CodebookMap(copying: map, name: "codebook_map_layer_one")
         conceptEmbeddings = config.layerOneRows.map { rows in
