@@ -21,10 +21,9 @@ def report(folder):
     rows = t["codebook.embeddings"].astype(np.float64)
     w = t["codebook_map.weight"].astype(np.float64)
     mapped = rows @ w.T
-    sv_map = np.linalg.svd(w, compute_uv=False)
+    _, sv_map, vt = np.linalg.svd(w)
     sv_codes = np.linalg.svd(mapped - mapped.mean(0), compute_uv=False)
-    top = np.linalg.svd(w)[2][0]
-    r = np.corrcoef(rows @ top, np.linalg.norm(rows, axis=1))[0, 1]
+    r = np.corrcoef(rows @ vt[0], np.linalg.norm(rows, axis=1))[0, 1]
     print(f"{folder}: {len(rows)} codes in {w.shape[0]} dimensions")
     print("  map singular values:", " ".join(f"{v:.3g}" for v in sv_map[:8]), "…")
     print("  mapped codebook, relative:", " ".join(f"{v / sv_codes[0]:.3f}" for v in sv_codes[:8]), "…")

@@ -85,17 +85,17 @@ public final class SPAETrainer {
         let codebook = model.mappedCodebook()
         let (out, semantic) = model.quantize(z, codebook: codebook, labelWords: labelWords)
         let layers = model.config.layers
+        // Drawn even when its weight is 0, so every option sees the same batches and depths.
         let shallow = layers > 1 ? rng.int(below: layers - 1) + 1 : 0
-        let depths: [(depth: Int, weight: Float)] = shallow > 0 && options.shallowWeight > 0
-            ? [(shallow, options.shallowWeight), (layers, Float(1))] : [(layers, Float(1))]
-        let weightSum = depths.reduce(Float(0)) { $0 + $1.weight }
+        let w = shallow > 0 ? options.shallowWeight : 0
+        let depths: [(depth: Int, weight: Float)] = w > 0 ? [(shallow, w / (1 + w)), (layers, 1 / (1 + w))] : [(layers, Float(1))]
         var dReconstructions = [Tensor?](repeating: nil, count: layers)
         var reconstruction: Float = 0
         for (depth, weight) in depths {
             let y = model.decodeForTraining(out.reconstructions[depth - 1])
             let dy = y - x
-            reconstruction += weight / weightSum * Vec.dot(dy.data, dy.data, dy.count) / Float(dy.count)
-            dy.scale(by: 2 * weight / weightSum / Float(dy.count))
+            reconstruction += weight * Vec.dot(dy.data, dy.data, dy.count) / Float(dy.count)
+            dy.scale(by: 2 * weight / Float(dy.count))
             dReconstructions[depth - 1] = model.decodeBackward(dy)
         }
         let (dz, dCodebook) = model.quantizer.backward(dReconstructions)
