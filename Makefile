@@ -10,7 +10,7 @@ endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup models data speech-testsets domain-example instruct-lm spae-v3 build test demo bench fixtures clean
+.PHONY: setup models data speech-testsets domain-example instruct-lm spae-v4 build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
@@ -40,10 +40,10 @@ domain-example: build models
 instruct-lm: data
 	@scripts/train_instruct_lm.sh
 
-## spae-v3: glossa-spae-v2 (from git history) with a new semantic head, fitted alone
-## (about 4 minutes on two cores; resumable), into runs/spae-v3
-spae-v3: data build
-	@scripts/train_spae_v3.sh
+## spae-v4: the shipped SPAE from scratch against glossa-lm-v2 (three resumable stages, about
+## 75 minutes on one thread), into runs/spae-v4
+spae-v4: data build
+	@scripts/train_spae_v4.sh
 
 ## build: release build of the library and the `glossa` CLI
 build: setup

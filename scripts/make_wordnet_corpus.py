@@ -10,7 +10,7 @@ lexicon, grouped in synsets ("trouser, pant").
 
   pip install tokenizers safetensors numpy
   python3 scripts/make_wordnet_corpus.py data/wordnet [--lm assets/lm/glossa-lm-v2] \
-      [--spae assets/spae/glossa-spae-v3] [--min-norm 3] [--max-corpus-count 20] [--min-count 3]
+      [--spae assets/spae/glossa-spae-v4] [--min-norm 3] [--max-corpus-count 20] [--min-count 3]
 
 Writes, in the token-file format of `glossa corpus`, OUT/wordcopy/{train,valid}.{tokens,mask}:
 each synset's words that hold a row to train, twice, the second copy the target (the
@@ -56,7 +56,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--wordnet", default="data/raw/usr/share/wordnet")
     ap.add_argument("--lm", default="assets/lm/glossa-lm-v2", help="the LM whose tokenizer and table to use")
-    ap.add_argument("--spae", default="assets/spae/glossa-spae-v3", help="the SPAE model whose codebook rows stay frozen")
+    ap.add_argument("--spae", default="assets/spae/glossa-spae-v4", help="the SPAE model whose codebook rows stay frozen")
     ap.add_argument("--corpus", default="data/corpus", help="the LM corpus (token files)")
     ap.add_argument("--max-corpus-count", type=int, default=20)
     ap.add_argument("--min-norm", type=float, default=3.0)

@@ -114,7 +114,7 @@ def main():
                     help="the random shallower depth's loss: through the straight-through estimator into the encoder too "
                          "(glossa spae train), into the decoder only, or not at all")
     ap.add_argument("--data", default="data/raw/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--spae", default="assets/spae/glossa-spae-v3", help="its codebook's token ids")
+    ap.add_argument("--spae", default="assets/spae/glossa-spae-v4", help="its codebook's token ids")
     ap.add_argument("--lm", default="assets/lm/glossa-lm-v2")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

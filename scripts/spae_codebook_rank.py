@@ -5,7 +5,7 @@ map's strongest input direction follows the LM rows' norms. glossa-spae-v3's cod
 line (docs/spae.md, "The codes lie on a line").
 
   pip install safetensors numpy
-  python3 scripts/spae_codebook_rank.py assets/spae/glossa-spae-v3 [runs/<name>/model ...]
+  python3 scripts/spae_codebook_rank.py assets/spae/glossa-spae-v4 [runs/<name>/model ...]
 """
 import sys
 
@@ -30,5 +30,5 @@ def report(folder):
     print(f"  strongest direction vs the rows' norms: correlation {abs(r):.2f}")
 
 
-for folder in sys.argv[1:] or ["assets/spae/glossa-spae-v3"]:
+for folder in sys.argv[1:] or ["assets/spae/glossa-spae-v4"]:
     report(folder)

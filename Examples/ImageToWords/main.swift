@@ -13,7 +13,7 @@ do {
     let (spae, _) = try SPAEFile.load(arguments[2])
     // Any PNG → the model's 32×32 input (see README: image preprocessing rule).
     let input = ImagePreprocessing.modelInput(try PNGFile.read(arguments[1]), channels: spae.config.channels)
-    let codes = spae.tokenize(input)  // codebook rows per layer: 1, 4, 16, 64 tokens
+    let codes = spae.tokenize(input)  // codebook rows per layer: 1, 4, 16, 64 tokens, then 64 per further 8×8 layer
     for (l, layer) in codes.enumerated() {
         print("layer \(l + 1):", layer.map { spae.codebook.words[Int($0)] }.joined(separator: " "))
     }

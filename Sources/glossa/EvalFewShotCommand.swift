@@ -17,7 +17,7 @@ struct EvalFewShot: ParsableCommand {
         next to chance and a nearest-neighbour classifier over the same token bags.
 
         Example:
-          glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v3 --lm assets/lm/glossa-lm-v10
+          glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v4 --lm assets/lm/glossa-lm-v10
         """)
 
     static let labelNames = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]

@@ -20,7 +20,7 @@ struct Prompt: ParsableCommand {
 
         Example:
           glossa prompt --support boot.png=boot --support sandal.png=sandal --query shoe.png \\
-            --template induction --layers 2 --spae assets/spae/glossa-spae-v3 --lm assets/lm/glossa-lm-v10
+            --template induction --layers 2 --spae assets/spae/glossa-spae-v4 --lm assets/lm/glossa-lm-v10
         """)
 
     @Option(help: ArgumentHelp("A labelled example, IMAGE=label (repeatable).", valueName: "image=label")) var support: [String] = []

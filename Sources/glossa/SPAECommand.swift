@@ -14,7 +14,7 @@ struct SPAE: ParsableCommand {
 
     static let defaultFashionMNIST = "data/raw/usr/share/datasets/fashion-mnist"
     /// The shipped SPAE, the default of every command that reads images as words.
-    static let defaultModel = "assets/spae/glossa-spae-v3"
+    static let defaultModel = "assets/spae/glossa-spae-v4"
 }
 
 struct SPAETrain: ParsableCommand {
@@ -28,13 +28,16 @@ struct SPAETrain: ParsableCommand {
         end, model/ (fp16), a self-contained SPAE folder for `glossa tokenize`. --resume continues from checkpoint/.
 
         --from starts from a trained SPAE folder instead (its codebook and architecture, and every \
-        tensor whose name and shape still match); with --semantic-hidden, --semantic-input and \
-        --head-only it fits a new semantic head to a trained model without changing its reconstruction \
-        (`make spae-v3` takes glossa-spae-v2 from git history and runs the second example).
+        tensor whose name and shape still match); --encoder-blocks/--decoder-blocks above the \
+        folder's own count grow it by blocks that start as the identity; with --semantic-hidden, \
+        --semantic-input and --head-only it fits a new semantic head to a trained model without \
+        changing its reconstruction. `make spae-v4` runs the three examples below, which made \
+        the shipped glossa-spae-v4.
 
         Examples:
-          glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v2 --steps 3000
-          glossa spae train --from runs/glossa-spae-v2 --semantic-hidden 256 --semantic-input features --head-only --out runs/spae-v3 --steps 6000 --batch 128
+          glossa spae train --lm assets/lm/glossa-lm-v2 --out runs/spae-v4/base --steps 3000 --latent-dim 8 --layers 6 --orthogonal-codebook-map --shallow-weight 0.03
+          glossa spae train --from runs/spae-v4/base/model --decoder-blocks 2 --out runs/spae-v4/longer --steps 3000 --lr 1e-3 --shallow-weight 0.03
+          glossa spae train --from runs/spae-v4/longer/model --head-only --out runs/spae-v4/head --steps 6000 --batch 128
         """)
 
     @Option(help: ArgumentHelp("Frozen LM folder (its embeddings are the codebook); not needed with --from or --resume.", valueName: "dir")) var lm: String?
@@ -53,9 +56,9 @@ struct SPAETrain: ParsableCommand {
     @Option(help: "Pyramid layers (1×1, 2×2, 4×4, 8×8, then further 8×8 layers; up to 6).") var layers = SPAEModel.Config().layers
     @Option(name: .customLong("latent-dim"), help: "Width of the latent and of the mapped codebook (new model).") var latentDim = SPAEModel.Config().latentDim
     @Option(help: "Channels of the encoder's and decoder's 8×8 and 16×16 stages (new model).") var width = SPAEModel.Config().width
-    @Option(name: .customLong("encoder-blocks"), help: "Pointwise residual blocks at the encoder's 8×8 stage (new model).") var encoderBlocks = 0
-    @Option(name: .customLong("decoder-blocks"), help: "Pointwise residual blocks at the decoder's 8×8 stage (new model).") var decoderBlocks = 0
-    @Option(name: .customLong("codebook-map-hidden"), help: "Hidden units of a GELU MLP from the frozen LM rows to the latent (new model; 0: one linear map, as glossa-spae-v3).") var codebookMapHidden = 0
+    @Option(name: .customLong("encoder-blocks"), help: "Pointwise residual blocks at the encoder's 8×8 stage (new model, or more than the --from model has: the new ones start as the identity).") var encoderBlocks = 0
+    @Option(name: .customLong("decoder-blocks"), help: "Pointwise residual blocks at the decoder's 8×8 stage (new model, or more than the --from model has: the new ones start as the identity).") var decoderBlocks = 0
+    @Option(name: .customLong("codebook-map-hidden"), help: "Hidden units of a GELU MLP from the frozen LM rows to the latent (new model; 0: one linear map, as the shipped glossa-spae-v4).") var codebookMapHidden = 0
     @Flag(name: .customLong("orthogonal-codebook-map"), help: "Keep the linear map from the LM rows to the latent a scaled orthogonal projection (equal singular values) after every step (new model; unconstrained, it puts the codes near a line).") var orthogonalCodebookMap = false
     @Option(name: .customLong("semantic-weight"), help: "Weight of the semantic head's label-word loss (it trains only the head; see SPAETrainer).") var semanticWeight: Float = SPAETrainer.Options().semanticWeight
     @Option(help: "Commitment loss weight β.") var commitment: Float = SPAETrainer.Options().commitment
@@ -92,12 +95,11 @@ struct SPAETrain: ParsableCommand {
             var config = base.config
             if let semanticHidden { config.semanticHidden = hiddenUnits(semanticHidden) }
             if let semanticInput { config.semanticReadsFeatures = semanticInput == "features" }
-            model = SPAEModel(config: config, codebook: base.codebook, seed: 1)
-            let trained = Dictionary(uniqueKeysWithValues: base.parameters.map { ($0.name, $0.value) })
-            var fresh: [String] = []
-            for p in model.parameters {
-                if let t = trained[p.name], t.shape == p.value.shape { p.value.assign(t) } else { fresh.append(p.name) }
-            }
+            // Growing a trained model: more pointwise blocks than it has (never fewer).
+            if encoderBlocks > (config.encoderBlocks ?? 0) { config.encoderBlocks = encoderBlocks }
+            if decoderBlocks > (config.decoderBlocks ?? 0) { config.decoderBlocks = decoderBlocks }
+            let fresh: [String]
+            (model, fresh) = SPAEModel.continuing(base, config: config)
             FileHandle.standardError.write("spae: from \(from); new: \(fresh.isEmpty ? "none" : fresh.joined(separator: ", "))\n".data(using: .utf8)!)
             if fresh.contains("semantic_head.center") { model.centerSemanticHead(images: fashion.modelInputs()) }
         } else {

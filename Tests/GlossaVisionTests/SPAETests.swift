@@ -32,7 +32,7 @@ final class SPAETests: XCTestCase {
     /// each of its words is one token of the LM's tokenizer.
     func testShippedCodebookIsTheShippedLMsEmbedding() throws {
         let root = repositoryRoot()
-        let (spae, _) = try SPAEFile.load(root + "/assets/spae/glossa-spae-v3")
+        let (spae, _) = try SPAEFile.load(root + "/assets/spae/glossa-spae-v4")
         let lm = try SafetensorsFile(path: root + "/assets/lm/glossa-lm-v2/model.safetensors")
         let table = try lm.tensor("model.embed_tokens.weight")
         let tokenizer = try ByteLevelBPETokenizer(path: root + "/assets/lm/glossa-lm-v2/tokenizer.json")
@@ -99,6 +99,23 @@ final class SPAETests: XCTestCase {
         guard let (loaded, _) = try? SPAEFile.load(folder) else { return XCTFail("the model folder does not load") }
         XCTAssertEqual(loaded.config.decoderBlocks, 1)
         XCTAssertEqual(loaded.decode(loaded.encode(x)).maxAbsDifference(model.decode(z)), 0)
+    }
+
+    /// `glossa spae train --from DIR --decoder-blocks N`: the grown model keeps every trained
+    /// weight, and its new blocks start as the identity, so it renders what the base did, until
+    /// training moves the blocks' zeroed output projections.
+    func testContinuingWithAddedBlocksRendersWhatTheBaseDid() {
+        var rng = RandomGenerator(seed: 13)
+        let codebook = LexicalCodebook(tokenIDs: [0, 1], words: ["a", "b"], embeddings: .randomNormal([2, 6], rng: &rng))
+        var config = SPAEModel.Config()
+        (config.latentDim, config.width) = (2, 4)
+        let base = SPAEModel(config: config, codebook: codebook, seed: 5)
+        (config.encoderBlocks, config.decoderBlocks) = (1, 2)
+        let (grown, fresh) = SPAEModel.continuing(base, config: config)
+        XCTAssertEqual(fresh.count, 3 * 4, "each block's two convolutions' weight and bias")
+        XCTAssertTrue(fresh.allSatisfy { $0.contains(".block.") })
+        let x = Tensor.randomUniform([2, 1, 32, 32], low: 0, high: 1, rng: &rng)
+        XCTAssertEqual(grown.decode(grown.encode(x)).maxAbsDifference(base.decode(base.encode(x))), 0)
     }
 
     /// `--codebook-map-hidden`: the MLP from the frozen rows to the latent (shared, and layer 1's

@@ -29,11 +29,11 @@ public final class SPAEModel: Module {
         /// images from them and 87.7% from the latent (docs/spae.md).
         public var semanticReadsFeatures: Bool?
         /// `PointwiseResidualBlock`s at 8×8 after the encoder's last 3×3 convolution and after
-        /// the decoder's first (nil: none, as glossa-spae-v3). Each block costs
+        /// the decoder's first (nil: none; glossa-spae-v4 has 2 in the decoder). Each block costs
         /// 64 · 8 · width² multiply-adds per image, 8/9 of one 3×3 convolution at that width.
         public var encoderBlocks: Int?
         public var decoderBlocks: Int?
-        /// Hidden units of `CodebookMap`'s GELU MLP (nil: one linear map, as glossa-spae-v3).
+        /// Hidden units of `CodebookMap`'s GELU MLP (nil: one linear map, as glossa-spae-v3 and v4).
         public var codebookMapHidden: Int?
         /// After every training step the linear map's singular values are set equal
         /// (`CodebookMap.orthogonalize`), so the codes cannot collapse onto a line (nil: free).
@@ -245,5 +245,26 @@ public final class SPAEModel: Module {
         let out = Tensor(uninitialized: [n, d, 8, 8])
         for i in 0..<n { for c in 0..<d { for p in 0..<64 { out.data[(i * d + c) * 64 + p] = rows.data[(i * 64 + p) * d + c] } } }
         return out
+    }
+}
+
+extension SPAEModel {
+    /// A model of `config` that continues from `base`'s trained weights: each parameter whose
+    /// name and shape match is copied, the rest (a new semantic head, added pointwise blocks) are
+    /// new and returned by name. An added block's output projection starts at zero, so the block
+    /// is the identity and the grown model renders exactly what `base` did.
+    public static func continuing(_ base: SPAEModel, config: Config) -> (model: SPAEModel, fresh: [String]) {
+        let model = SPAEModel(config: config, codebook: base.codebook, seed: 1)
+        let trained = Dictionary(uniqueKeysWithValues: base.parameters.map { ($0.name, $0.value) })
+        var fresh: [String] = []
+        for p in model.parameters {
+            if let t = trained[p.name], t.shape == p.value.shape {
+                p.value.assign(t)
+                continue
+            }
+            fresh.append(p.name)
+            if p.name.contains(".block.") && p.name.contains(".project.") { p.value.fill(0) }
+        }
+        return (model, fresh)
     }
 }

@@ -16,7 +16,7 @@ public final class SPAETrainer {
         public var seed: UInt64 = 1
         public var commitment: Float = 0.25
         /// Weight w of the random shallower depth's reconstruction loss: (MSE_L + w·MSE_l)/(1 + w)
-        /// (1: glossa-spae-v3's mean of the two; 0: full depth only, no shallower decode). The
+        /// (1: glossa-spae-v3's mean of the two; glossa-spae-v4 0.03; 0: full depth only). The
         /// one small decoder renders every depth, and in the PyTorch probe learning the shallow
         /// ones cost 4 dB at full depth after 500 steps (16.25 against 20.29 dB at w = 0, where
         /// PSNR still rises with each layer; docs/spae.md).
