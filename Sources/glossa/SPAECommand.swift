@@ -96,6 +96,10 @@ struct SPAETrain: ParsableCommand {
             if let semanticHidden { config.semanticHidden = hiddenUnits(semanticHidden) }
             if let semanticInput { config.semanticReadsFeatures = semanticInput == "features" }
             // Growing a trained model: more pointwise blocks than it has (never fewer).
+            for (option, asked, has) in [("--encoder-blocks", encoderBlocks, config.encoderBlocks ?? 0), ("--decoder-blocks", decoderBlocks, config.decoderBlocks ?? 0)]
+            where asked > 0 && asked < has {
+                throw CLIError("\(option) \(asked): \(from) has \(has) (blocks can be added to a trained model, not removed)")
+            }
             if encoderBlocks > (config.encoderBlocks ?? 0) { config.encoderBlocks = encoderBlocks }
             if decoderBlocks > (config.decoderBlocks ?? 0) { config.decoderBlocks = decoderBlocks }
             let fresh: [String]
