@@ -21,9 +21,7 @@ import numpy as np
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
-from lm_table import embedding_table
-
-LANGUAGES = ["en", "de", "es", "fr", "it", "nl", "pt"]
+from lm_table import corpus_counts, embedding_table
 
 
 def main():
@@ -37,10 +35,7 @@ def main():
     args = ap.parse_args()
     tok = Tokenizer.from_file(f"{args.models[0]}/tokenizer.json")
     vocab = tok.get_vocab()
-    counts = np.zeros(len(vocab), np.int64)
-    for lang in LANGUAGES:
-        ids = np.fromfile(f"{args.corpus}/{lang}/train.tokens", np.uint16)
-        counts += np.bincount(ids, minlength=len(vocab))[:len(vocab)]
+    counts = corpus_counts(len(vocab), args.corpus)
     if args.labels:
         norms = np.linalg.norm(embedding_table(args.models[0]), axis=1)
         for label in args.labels.split(","):

@@ -32,10 +32,9 @@ import random
 import numpy as np
 from tokenizers import Tokenizer
 
-from lm_table import embedding_table
+from lm_table import corpus_counts, embedding_table
 
 PARTS = ["noun", "verb", "adj", "adv"]
-LANGUAGES = ["en", "de", "es", "fr", "it", "nl", "pt"]
 
 
 def synsets(root):
@@ -77,8 +76,7 @@ def main():
     counts = np.bincount(np.concatenate([np.array(ids, np.int64) for ids in splits["train"]]), minlength=tok.get_vocab_size())
     norms = np.linalg.norm(embedding_table(args.lm), axis=1)
     codebook = set(json.load(open(f"{args.spae}/config.json"))["codebookTokenIDs"])
-    corpus = sum(np.bincount(np.fromfile(f"{args.corpus}/{lang}/train.tokens", np.uint16), minlength=len(norms))[:len(norms)]
-                 for lang in LANGUAGES)
+    corpus = corpus_counts(len(norms), args.corpus)
     loud = [i for i in range(len(norms)) if norms[i] >= args.min_norm and corpus[i] <= args.max_corpus_count
             and counts[i] >= args.min_count and i != eot]
     rows = [i for i in loud if i not in codebook]
