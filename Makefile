@@ -41,7 +41,7 @@ instruct-lm: data
 	@scripts/train_instruct_lm.sh
 
 ## spae-v4: the shipped SPAE from scratch against glossa-lm-v2 (three resumable stages, about
-## 75 minutes on one thread), into runs/spae-v4
+## 65 minutes on one thread), into runs/spae-v4
 spae-v4: data build
 	@scripts/train_spae_v4.sh
 
