@@ -20,8 +20,13 @@ settings=(
   "--way 5 --shot 1 --induction --layers 2 --episodes 300"
   "--way 5 --shot 1 --induction --layers 3 --episodes 300"
   "--way 5 --shot 5 --induction --episodes 200"
-  "--way 2 --shot 1 --induction --mode open --episodes 300"
-  "--way 5 --shot 1 --induction --mode open --episodes 300"
+  "--way 2 --shot 1 --induction --mode open --episodes 1000"
+  "--way 2 --shot 1 --mode open --episodes 1000"
+  "--way 2 --shot 1 --induction --layers 3 --mode open --episodes 300"
+  "--way 2 --shot 5 --induction --mode open --episodes 500"
+  "--way 5 --shot 1 --induction --mode open --episodes 1000"
+  "--way 5 --shot 1 --induction --layers 3 --mode open --episodes 300"
+  "--way 5 --shot 5 --induction --mode open --episodes 200"
 )
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

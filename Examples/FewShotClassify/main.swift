@@ -23,8 +23,11 @@ do {
     let prompt = try PromptTemplate.load("induction").render(
         support: [(image: try words(a[1]), label: a[2]), (image: try words(a[3]), label: a[4])],
         query: try words(a[5]), options: labels)
-    print(prompt)
-    let answer = FewShot.constrained(prompt: prompt, labels: labels, model: lm.model, tokenizer: try lm.requireTokenizer(), endOfText: lm.endOfText)
+    print(prompt.text)
+    // Labels as the tokenizer spells them: scoring needs no spelling the LM can write
+    // (LabelSpelling.copied is for generating the answer).
+    let spelling = LabelSpelling(tokenizer: try lm.requireTokenizer())
+    let answer = FewShot.constrained(prompt: prompt, labels: labels, model: lm.model, spelling: spelling, endOfText: lm.endOfText)
     print("→", answer.label, answer.scores)
 } catch {
     FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)

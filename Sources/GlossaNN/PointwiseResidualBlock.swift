@@ -20,6 +20,13 @@ public final class PointwiseResidualBlock: Module {
 
     public var parameters: [Parameter] { expand.parameters + project.parameters }
 
+    /// Zeroes the output projection (weight and bias), so the block is the identity, y = x,
+    /// until training moves it: a block added to a trained network leaves what it computes as
+    /// it was (as Fixup, Zhang et al. 2019, starts the last layer of each residual branch at zero).
+    public func startAsIdentity() {
+        for p in project.parameters { p.value.fill(0) }
+    }
+
     public func forward(_ x: Tensor) -> Tensor {
         let y = project(outer(expand(inner(x))))
         y.add(x)

@@ -16,12 +16,11 @@ public enum FewShot {
     }
 
     /// Scores each candidate label as the continuation " label" and picks the likeliest.
-    public static func constrained(prompt: String, labels: [String], model: TransformerLM, tokenizer: ByteLevelBPETokenizer,
+    public static func constrained(prompt: RenderedPrompt, labels: [String], model: TransformerLM, spelling: LabelSpelling,
                                    endOfText: Int32?) -> Prediction {
-        var context = tokenizer.encode(prompt)
+        var context = spelling.encode(prompt)
         if let eot = endOfText { context.insert(eot, at: 0) }
-        let continuations = labels.map { tokenizer.encode(" " + $0) }
-        let scores = model.scoreContinuations(context: context, continuations: continuations)
+        let scores = model.scoreContinuations(context: context, continuations: labels.map(spelling.answer))
         let best = scores.indices.max { scores[$0] < scores[$1] }!
         return Prediction(label: labels[best], scores: Dictionary(uniqueKeysWithValues: zip(labels, scores)))
     }
@@ -30,17 +29,19 @@ public enum FewShot {
     /// minus its score when the query is replaced by content-free text, which removes the LM's
     /// prior for the label names (a small LM otherwise answers the likelier name whatever the
     /// image).
-    public static func calibrated(prompt: String, contentFree: String, labels: [String], model: TransformerLM,
-                                  tokenizer: ByteLevelBPETokenizer, endOfText: Int32?) -> Prediction {
-        let real = constrained(prompt: prompt, labels: labels, model: model, tokenizer: tokenizer, endOfText: endOfText)
-        let prior = constrained(prompt: contentFree, labels: labels, model: model, tokenizer: tokenizer, endOfText: endOfText)
+    public static func calibrated(prompt: RenderedPrompt, contentFree: RenderedPrompt, labels: [String], model: TransformerLM,
+                                  spelling: LabelSpelling, endOfText: Int32?) -> Prediction {
+        let real = constrained(prompt: prompt, labels: labels, model: model, spelling: spelling, endOfText: endOfText)
+        let prior = constrained(prompt: contentFree, labels: labels, model: model, spelling: spelling, endOfText: endOfText)
         let scores = Dictionary(uniqueKeysWithValues: labels.map { ($0, real.scores[$0]! - prior.scores[$0]!) })
         return Prediction(label: labels.max { scores[$0]! < scores[$1]! }!, scores: scores)
     }
 
-    /// Greedy generation of up to 8 tokens, stopping at a newline; the answer must equal a label.
-    public static func open(prompt: String, model: LanguageModel) throws -> String {
-        let result = try model.generate(prompt: prompt, maxTokens: 8, stopStrings: ["\n"])
+    /// Greedy generation of up to 8 tokens after end-of-text and the prompt (the context
+    /// constrained scoring sees), stopping at a newline; the answer must equal a label.
+    public static func open(prompt: RenderedPrompt, model: LanguageModel, spelling: LabelSpelling) throws -> String {
+        let start = model.endOfText.map { [$0] } ?? []
+        let result = try model.generate(promptIDs: start + spelling.encode(prompt), maxTokens: 8, stopStrings: ["\n"])
         return result.text.trimmingCharacters(in: .whitespaces)
     }
 

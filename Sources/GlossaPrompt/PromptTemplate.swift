@@ -52,18 +52,21 @@ public struct PromptTemplate: Equatable {
         return try PromptTemplate(name: url.deletingPathExtension().lastPathComponent, text: text)
     }
 
-    /// "A or B", "A, B or C".
-    public static func optionList(_ labels: [String]) -> String {
-        labels.count <= 1 ? labels.joined() : labels.dropLast().joined(separator: ", ") + " or " + labels.last!
+    /// "A or B", "A, B or C", with each label marked.
+    static func optionList(_ labels: [String]) -> [RenderedPrompt.Segment] {
+        var out: [RenderedPrompt.Segment] = []
+        for (i, label) in labels.enumerated() {
+            if i > 0 { out.append(.text(i == labels.count - 1 ? " or " : ", ")) }
+            out.append(.label(label))
+        }
+        return out
     }
 
     /// The prompt for support examples (image words, label) and a query's image words.
-    public func render(support: [(image: String, label: String)], query: String, options: [String]) -> String {
-        let examples = support.map {
-            example.replacingOccurrences(of: "{image}", with: $0.image).replacingOccurrences(of: "{label}", with: $0.label) + "\n"
-        }.joined()
-        return body.replacingOccurrences(of: "{examples}", with: examples)
-            .replacingOccurrences(of: "{options}", with: Self.optionList(options))
-            .replacingOccurrences(of: "{query}", with: query)
+    public func render(support: [(image: String, label: String)], query: String, options: [String]) -> RenderedPrompt {
+        let examples = support.flatMap {
+            RenderedPrompt.filling(example, with: ["image": [.text($0.image)], "label": [.label($0.label)]]) + [.text("\n")]
+        }
+        return RenderedPrompt(RenderedPrompt.filling(body, with: ["examples": examples, "options": Self.optionList(options), "query": [.text(query)]]))
     }
 }

@@ -31,10 +31,14 @@ struct EvalFewShot: ParsableCommand {
     @Flag(help: "Constrained mode: subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.")
     var calibrate = false
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
+    @Option(help: ArgumentHelp("How labels are written in the prompt's tokens: tokenizer, or copied (the spelling the LM copies best, chosen once per label without images). Default: copied in open mode, where the LM must write the label; tokenizer in constrained mode, where it only scores it.", valueName: "kind"))
+    var spelling: LabelSpellingKind?
     @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = Prompt.defaultLM
     @Option(help: ArgumentHelp("Fashion-MNIST folder (make data).", valueName: "dir")) var data = SPAE.defaultFashionMNIST
+    @Option(help: ArgumentHelp("test, or train for development episodes that leave the test split unseen.", valueName: "split"))
+    var split = "test"
     @Option(help: "Print the first N episodes (prompt, answer, truth) to stderr, to see what the LM does.") var show = 0
     @Flag(help: "Print JSON.") var json = false
 
@@ -42,11 +46,14 @@ struct EvalFewShot: ParsableCommand {
         guard (2...10).contains(way) else { throw ValidationError("--way must be 2 to 10") }
         guard shot >= 1, episodes >= 1 else { throw ValidationError("--shot and --episodes must be at least 1") }
         guard ["constrained", "open"].contains(mode) else { throw ValidationError("--mode must be constrained or open") }
+        guard ["test", "train"].contains(split) else { throw ValidationError("--split must be test or train") }
         guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw ValidationError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
     }
 
     struct Report: Codable {
-        let way: Int, shot: Int, episodes: Int, layers: Int, mode: String, template: String, seed: UInt64, calibrated: Bool
+        let way: Int, shot: Int, episodes: Int, layers: Int, mode: String, template: String, split: String, seed: UInt64, calibrated: Bool
+        /// Labels written otherwise than the tokenizer would: label → the tokens, as text.
+        let respelt: [String: [String]]
         let accuracy: Double, low: Double, high: Double
         let nearestNeighbour: Double, chance: Double
         /// Per true class: [right, episodes], so a label the LM never produces stands out.
@@ -60,10 +67,10 @@ struct EvalFewShot: ParsableCommand {
         let template = try PromptTemplate.load(self.template ?? (induction ? "induction" : "frozen"))
         let (model, _) = try SPAEFile.load(spae)
         let language = try LanguageModel(folder: lm)
-        let tokenizer = try language.requireTokenizer()
-        let test = try FashionMNIST(folder: data, split: "t10k")
-        let inputs = test.modelInputs()
-        let labels = test.labels.map(Int.init)
+        let spelling = try (self.spelling ?? (mode == "open" ? .copied : .tokenizer)).make(labels: Self.labelNames, template: template, language: language)
+        let images = try FashionMNIST(folder: data, split: split == "test" ? "t10k" : "train")
+        let inputs = images.modelInputs()
+        let labels = images.labels.map(Int.init)
         let byClass = Dictionary(grouping: labels.indices, by: { labels[$0] })
         var cache: [Int: [[Int32]]] = [:]
         func codes(_ i: Int) -> [[Int32]] {
@@ -85,13 +92,13 @@ struct EvalFewShot: ParsableCommand {
             let truth = Self.labelNames[labels[e.query]]
             let answer: String
             if mode == "open" {
-                answer = try FewShot.open(prompt: prompt, model: language)
+                answer = try FewShot.open(prompt: prompt, model: language, spelling: spelling)
             } else if calibrate {
                 let contentFree = template.render(support: support, query: "N/A", options: names)
                 answer = FewShot.calibrated(prompt: prompt, contentFree: contentFree, labels: names, model: language.model,
-                                            tokenizer: tokenizer, endOfText: language.endOfText).label
+                                            spelling: spelling, endOfText: language.endOfText).label
             } else {
-                answer = FewShot.constrained(prompt: prompt, labels: names, model: language.model, tokenizer: tokenizer,
+                answer = FewShot.constrained(prompt: prompt, labels: names, model: language.model, spelling: spelling,
                                              endOfText: language.endOfText).label
             }
             perClass[truth, default: [0, 0]][1] += 1
@@ -102,7 +109,7 @@ struct EvalFewShot: ParsableCommand {
                 offLabel += 1
             }
             if progress.done < show {
-                FileHandle.standardError.write(Data("\(prompt)\n→ \(answer) (truth: \(truth))\n\n".utf8))
+                FileHandle.standardError.write(Data("\(prompt.text)\n→ \(answer) (truth: \(truth))\n\n".utf8))
             }
             let pick = FewShot.nearestNeighbour(query: codes(e.query).flatMap { $0 }, support: e.support.map { codes($0).flatMap { $0 } })
             if labels[e.support[pick]] == labels[e.query] { nearest += 1 }
@@ -110,19 +117,23 @@ struct EvalFewShot: ParsableCommand {
         }
         progress.finish()
         let (accuracy, low, high) = FewShot.interval(correct: correct, total: episodes)
-        let report = Report(way: way, shot: shot, episodes: episodes, layers: layers, mode: mode, template: template.name, seed: seed,
-                            calibrated: calibrate && mode == "constrained",
+        let report = Report(way: way, shot: shot, episodes: episodes, layers: layers, mode: mode, template: template.name, split: split, seed: seed,
+                            calibrated: calibrate && mode == "constrained", respelt: spelling.readable,
                             accuracy: accuracy, low: low, high: high, nearestNeighbour: Double(nearest) / Double(episodes), chance: 1 / Double(way),
                             byClass: perClass, offLabel: offLabel)
         if json {
             try printJSON(report)
         } else {
-            print(String(format: "%d-way %d-shot, %d layer%@, %@%@, template %@, %d episodes (seed %llu): accuracy %.1f%% [%.1f, %.1f]; nearest neighbour %.1f%%; chance %.1f%%",
-                         way, shot, layers, layers == 1 ? "" : "s", mode, report.calibrated ? " (calibrated)" : "", template.name, episodes, seed,
+            print(String(format: "%d-way %d-shot, %d layer%@, %@%@, template %@, %d %@ episodes (seed %llu): accuracy %.1f%% [%.1f, %.1f]; nearest neighbour %.1f%%; chance %.1f%%",
+                         way, shot, layers, layers == 1 ? "" : "s", mode, report.calibrated ? " (calibrated)" : "", template.name, episodes, split, seed,
                          100 * accuracy, 100 * low, 100 * high,
                          100 * report.nearestNeighbour, 100 * report.chance))
             print("  by class (right/episodes): " + Self.labelNames.compactMap { name in perClass[name].map { "\(name) \($0[0])/\($0[1])" } }.joined(separator: ", ")
                   + "; answers that are no label of the episode: \(offLabel)")
+            if !report.respelt.isEmpty {
+                print("  labels respelt: " + report.respelt.keys.sorted().map { "\($0) = \(report.respelt[$0]!.map { "\"\($0)\"" }.joined(separator: " + "))" }
+                    .joined(separator: ", "))
+            }
         }
     }
 }

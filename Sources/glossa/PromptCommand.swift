@@ -30,6 +30,8 @@ struct Prompt: ParsableCommand {
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = Prompt.defaultLM
     @Flag(name: .customLong("print-only"), help: "Print the prompt and stop.") var printOnly = false
+    @Option(help: ArgumentHelp("How labels are written in the prompt's tokens: tokenizer, or copied (the spelling the LM copies best, chosen without images; it helps the LM write a label more than score it).", valueName: "kind"))
+    var spelling = LabelSpellingKind.tokenizer
     @Flag(help: "Subtract each label's score for a content-free query (\"N/A\"), removing the LM's label prior.") var calibrate = false
 
     func validate() throws {
@@ -54,15 +56,15 @@ struct Prompt: ParsableCommand {
         let examples = try pairs.map { (image: try words($0.0), label: $0.1) }
         var labels: [String] = []
         for (_, label) in pairs where !labels.contains(label) { labels.append(label) }
-        let text = template.render(support: examples, query: try words(query), options: labels)
-        print(text)
+        let prompt = template.render(support: examples, query: try words(query), options: labels)
+        print(prompt.text)
         if printOnly { return }
         let language = try LanguageModel(folder: lm)
-        let tokenizer = try language.requireTokenizer()
+        let spelling = try self.spelling.make(labels: labels, template: template, language: language)
         let prediction = calibrate
-            ? FewShot.calibrated(prompt: text, contentFree: template.render(support: examples, query: "N/A", options: labels), labels: labels,
-                                 model: language.model, tokenizer: tokenizer, endOfText: language.endOfText)
-            : FewShot.constrained(prompt: text, labels: labels, model: language.model, tokenizer: tokenizer, endOfText: language.endOfText)
+            ? FewShot.calibrated(prompt: prompt, contentFree: template.render(support: examples, query: "N/A", options: labels), labels: labels,
+                                 model: language.model, spelling: spelling, endOfText: language.endOfText)
+            : FewShot.constrained(prompt: prompt, labels: labels, model: language.model, spelling: spelling, endOfText: language.endOfText)
         let total = prediction.scores.values.map { exp($0) }.reduce(0, +)
         print("\nanswer: \(prediction.label)")
         for label in labels { print(String(format: "  %@  %.3f", label, exp(prediction.scores[label]!) / total)) }

@@ -15,7 +15,7 @@ final class PromptTests: XCTestCase {
         let names = PromptTemplate.builtInNames
         XCTAssertEqual(names, ["frozen", "induction", "options", "zero-shot"])
         for name in names {
-            let rendered = try PromptTemplate.load(name).render(support: support, query: query, options: ["ankle boot", "sandal"])
+            let rendered = try PromptTemplate.load(name).render(support: support, query: query, options: ["ankle boot", "sandal"]).text
             let golden = fixturePath(name + ".txt").replacingOccurrences(of: "/Fixtures/", with: "/Golden/")
             if ProcessInfo.processInfo.environment["GLOSSA_REGENERATE_FIXTURES"] == "1" {
                 try rendered.write(toFile: golden, atomically: true, encoding: .utf8)
@@ -25,7 +25,7 @@ final class PromptTests: XCTestCase {
     }
 
     func testInductionTemplateIsSPAEsFormat() throws {
-        let text = try PromptTemplate.load("induction").render(support: support, query: query, options: ["ankle boot", "sandal"])
+        let text = try PromptTemplate.load("induction").render(support: support, query: query, options: ["ankle boot", "sandal"]).text
         XCTAssertEqual(text, """
         Classify each image as ankle boot or sandal.
         Input: boot leather shoe heel Output: ankle boot
@@ -78,8 +78,9 @@ final class PromptTests: XCTestCase {
         try writeTinyTokenizer(to: folder + "/tokenizer.json")
         let lm = try LanguageModel(folder: folder)
         let tokenizer = try lm.requireTokenizer()
-        let prediction = FewShot.constrained(prompt: "Input: the cat Output:", labels: ["on", "the"], model: lm.model,
-                                             tokenizer: tokenizer, endOfText: lm.endOfText)
+        let prompt = RenderedPrompt([.text("Input: the cat Output:")])
+        let prediction = FewShot.constrained(prompt: prompt, labels: ["on", "the"], model: lm.model,
+                                             spelling: LabelSpelling(tokenizer: tokenizer), endOfText: lm.endOfText)
         let direct = lm.model.score([lm.endOfText!] + tokenizer.encode("Input: the cat Output: on"))
         let context = lm.model.score([lm.endOfText!] + tokenizer.encode("Input: the cat Output:"))
         XCTAssertEqual(prediction.scores["on"]!, direct.totalLogProb - context.totalLogProb, accuracy: 1e-3)

@@ -13,8 +13,16 @@ extension LanguageModel {
     /// With a stop string, the returned text ends just before it.
     public func generate(prompt: String, maxTokens: Int, sampling: SamplingOptions = .greedy,
                          stopStrings: [String] = [], onToken: ((String) -> Void)? = nil) throws -> GenerationResult {
+        try generate(promptIDs: try requireTokenizer().encode(prompt), maxTokens: maxTokens, sampling: sampling,
+                     stopStrings: stopStrings, onToken: onToken)
+    }
+
+    /// The same from prompt ids, for a prompt whose tokens are chosen otherwise than by encoding
+    /// its text (GlossaPrompt's label spellings). An empty prompt starts from end-of-text.
+    public func generate(promptIDs given: [Int32], maxTokens: Int, sampling: SamplingOptions = .greedy,
+                         stopStrings: [String] = [], onToken: ((String) -> Void)? = nil) throws -> GenerationResult {
         let tokenizer = try requireTokenizer()
-        var promptIDs = tokenizer.encode(prompt)
+        var promptIDs = given
         if promptIDs.isEmpty, let eos = endOfText { promptIDs = [eos] }
         try validate(promptIDs)
         var state = model.makeState()

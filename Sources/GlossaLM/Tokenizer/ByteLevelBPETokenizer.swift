@@ -139,6 +139,12 @@ public final class ByteLevelBPETokenizer: @unchecked Sendable {
     /// The id of a token spelled exactly as in the vocabulary (e.g. "<|endoftext|>", "Ġthe").
     public func id(of token: String) -> Int32? { idsByToken[token] }
 
+    /// The ordinary (not special) token that stands for exactly these bytes, if the vocabulary has one.
+    public func id(ofBytes bytes: [UInt8]) -> Int32? {
+        guard let id = idsByToken[ByteLevelAlphabet.encode(bytes)], !specialTokenIDs.contains(id) else { return nil }
+        return id
+    }
+
     /// The vocabulary spelling of an id ("Ġthe" for " the").
     public func token(of id: Int32) -> String? {
         id >= 0 && Int(id) < tokenStrings.count ? tokenStrings[Int(id)] : nil

@@ -260,11 +260,12 @@ extension SPAEModel {
         for p in model.parameters {
             if let t = trained[p.name], t.shape == p.value.shape {
                 p.value.assign(t)
-                continue
+            } else {
+                fresh.append(p.name)
             }
-            fresh.append(p.name)
-            if p.name.contains(".block.") && p.name.contains(".project.") { p.value.fill(0) }
         }
+        model.encoderBlocks.dropFirst(base.encoderBlocks.count).forEach { $0.startAsIdentity() }
+        model.decoderBlocks.dropFirst(base.decoderBlocks.count).forEach { $0.startAsIdentity() }
         return (model, fresh)
     }
 }
