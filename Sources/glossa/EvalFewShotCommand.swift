@@ -12,12 +12,15 @@ struct EvalFewShot: ParsableCommand {
         abstract: "N-way K-shot in-context classification of Fashion-MNIST test images by the frozen LM.",
         discussion: """
         Episodes are fixed by --seed: N classes, K support images each and one query, all from the \
-        test split. Constrained mode scores each class name as the continuation; open mode needs \
-        the generated answer to equal the class name. Prints accuracy with a 95% Wilson interval, \
-        next to chance and a nearest-neighbour classifier over the same token bags.
+        test split (--split train draws development episodes instead). Constrained mode scores \
+        each class name as the continuation; open mode needs the generated answer to equal the \
+        class name, and writes the labels in the prompt with the tokens the LM copies best \
+        (--spelling). Prints accuracy with a 95% Wilson interval, next to chance and a \
+        nearest-neighbour classifier over the same token bags.
 
-        Example:
+        Examples:
           glossa eval fewshot --way 2 --shot 1 --induction --spae assets/spae/glossa-spae-v4 --lm assets/lm/glossa-lm-v10
+          glossa eval fewshot --way 5 --shot 1 --induction --mode open --episodes 300 --show 3
         """)
 
     static let labelNames = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
@@ -33,6 +36,8 @@ struct EvalFewShot: ParsableCommand {
     @Option(help: "Pyramid layers per image (1 to the model's depth).") var layers = 1
     @Option(help: ArgumentHelp("How labels are written in the prompt's tokens: tokenizer, or copied (the spelling the LM copies best, chosen once per label without images). Default: copied in open mode, where the LM must write the label; tokenizer in constrained mode, where it only scores it.", valueName: "kind"))
     var spelling: LabelSpellingKind?
+    @Option(help: ArgumentHelp("With --spelling copied: the most tokens one of the tokenizer's tokens of a label may become.", valueName: "n"))
+    var spellingPieces = 2
     @Option(help: "Template name or file (default: induction with --induction, else frozen).") var template: String?
     @Option(help: ArgumentHelp("SPAE model folder.", valueName: "dir")) var spae = SPAE.defaultModel
     @Option(help: ArgumentHelp("Frozen LM folder.", valueName: "dir")) var lm = Prompt.defaultLM
@@ -47,6 +52,7 @@ struct EvalFewShot: ParsableCommand {
         guard shot >= 1, episodes >= 1 else { throw ValidationError("--shot and --episodes must be at least 1") }
         guard ["constrained", "open"].contains(mode) else { throw ValidationError("--mode must be constrained or open") }
         guard ["test", "train"].contains(split) else { throw ValidationError("--split must be test or train") }
+        guard spellingPieces >= 1 else { throw ValidationError("--spelling-pieces must be at least 1") }
         guard (1...StreamingAverageQuantizer.maxLayers).contains(layers) else { throw ValidationError("--layers must be 1 to \(StreamingAverageQuantizer.maxLayers)") }
     }
 
@@ -67,7 +73,8 @@ struct EvalFewShot: ParsableCommand {
         let template = try PromptTemplate.load(self.template ?? (induction ? "induction" : "frozen"))
         let (model, _) = try SPAEFile.load(spae)
         let language = try LanguageModel(folder: lm)
-        let spelling = try (self.spelling ?? (mode == "open" ? .copied : .tokenizer)).make(labels: Self.labelNames, template: template, language: language)
+        let spellingKind = self.spelling ?? (mode == "open" ? .copied : .tokenizer)
+        let spelling = try spellingKind.make(labels: Self.labelNames, template: template, language: language, maxPieces: spellingPieces)
         let images = try FashionMNIST(folder: data, split: split == "test" ? "t10k" : "train")
         let inputs = images.modelInputs()
         let labels = images.labels.map(Int.init)

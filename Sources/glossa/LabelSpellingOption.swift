@@ -6,12 +6,12 @@ import GlossaPrompt
 enum LabelSpellingKind: String, ExpressibleByArgument, CaseIterable {
     case copied, tokenizer
 
-    func make(labels: [String], template: PromptTemplate, language: LanguageModel) throws -> LabelSpelling {
+    func make(labels: [String], template: PromptTemplate, language: LanguageModel, maxPieces: Int = 2) throws -> LabelSpelling {
         let tokenizer = try language.requireTokenizer()
         switch self {
         case .tokenizer: return LabelSpelling(tokenizer: tokenizer)
         case .copied: return LabelSpelling.copied(labels: labels, template: template, model: language.model, tokenizer: tokenizer,
-                                                  endOfText: language.endOfText)
+                                                  endOfText: language.endOfText, maxPieces: maxPieces)
         }
     }
 }
