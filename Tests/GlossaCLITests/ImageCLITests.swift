@@ -61,7 +61,14 @@ final class ImageCLITests: XCTestCase {
                                       "--spae", spae, "--lm", lm])
         XCTAssertEqual(answered.status, 0, answered.stderr)
         XCTAssertTrue(answered.stdout.contains("answer: "), answered.stdout)
+        let copied = try runGlossa(["prompt", "--support", image + "=boot", "--support", image + "=bag", "--query", image,
+                                    "--spae", spae, "--lm", lm, "--spelling", "copied"])
+        XCTAssertEqual(copied.status, 0, copied.stderr)
+        XCTAssertEqual(copied.stdout.components(separatedBy: "\nanswer: ")[0], answered.stdout.components(separatedBy: "\nanswer: ")[0])
         let cases: [([String], String)] = [
+            (["eval", "fewshot", "--split", "dev"], "--split must be test or train"),
+            (["eval", "fewshot", "--spelling", "letters"], "'letters' is invalid"),
+            (["eval", "fewshot", "--spelling-pieces", "0"], "--spelling-pieces must be at least 1"),
             (["prompt", "--query", image, "--spae", spae], "the support set is empty"),
             (["prompt", "--support", folder + "/absent.png=boot", "--query", image, "--spae", spae, "--print-only"], "no such file"),
             (["prompt", "--support", image + "=boot", "--query", image, "--template", "haiku", "--spae", spae], "unknown template 'haiku'"),
