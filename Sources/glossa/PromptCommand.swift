@@ -14,7 +14,9 @@ struct Prompt: ParsableCommand {
         discussion: """
         Each --support image is tokenized by SPAE (its first --layers pyramid layers) and written \
         into the template with its label; the query follows. Prints the prompt, then the LM's \
-        answer and the probability of every label (scored as the continuation " label"). \
+        answer and the probability of every label (scored as the continuation " label"), then \
+        what the LM writes by greedy decoding up to the end of the line (`written:`, the labels \
+        in the tokens it copies best; glossa eval fewshot --mode open scores this). \
         --print-only stops after the prompt, for use with any other LLM. Templates: frozen, \
         induction, options, zero-shot, or a .txt file of your own.
 
@@ -68,5 +70,8 @@ struct Prompt: ParsableCommand {
         let total = prediction.scores.values.map { exp($0) }.reduce(0, +)
         print("\nanswer: \(prediction.label)")
         for label in labels { print(String(format: "  %@  %.3f", label, exp(prediction.scores[label]!) / total)) }
+        // What the LM writes on its own (open mode), with each label in the tokens it copies best.
+        let copied = try LabelSpellingKind.copied.make(labels: labels, template: template, language: language)
+        print("written: \(try FewShot.open(prompt: prompt, model: language, spelling: copied))")
     }
 }

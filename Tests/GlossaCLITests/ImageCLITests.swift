@@ -60,7 +60,7 @@ final class ImageCLITests: XCTestCase {
         let answered = try runGlossa(["prompt", "--support", image + "=boot", "--support", image + "=bag", "--query", image,
                                       "--spae", spae, "--lm", lm])
         XCTAssertEqual(answered.status, 0, answered.stderr)
-        XCTAssertTrue(answered.stdout.contains("answer: "), answered.stdout)
+        XCTAssertTrue(answered.stdout.contains("answer: ") && answered.stdout.contains("\nwritten: "), answered.stdout)
         let copied = try runGlossa(["prompt", "--support", image + "=boot", "--support", image + "=bag", "--query", image,
                                     "--spae", spae, "--lm", lm, "--spelling", "copied"])
         XCTAssertEqual(copied.status, 0, copied.stderr)
