@@ -63,10 +63,10 @@ public struct LabelSpelling {
     public static func copied(labels: [String], template: PromptTemplate, model: TransformerLM, tokenizer: ByteLevelBPETokenizer,
                               endOfText: Int32?, maxPieces: Int = 2) -> LabelSpelling {
         var spelling = LabelSpelling(tokenizer: tokenizer)
+        let end = tokenizer.encode("\n")
         for label in labels {
             let word = " " + label
             let prompt = template.render(support: [(image: "N/A", label: label)], query: "N/A", options: [label])
-            let end = tokenizer.encode("\n")
             func score(_ ids: [Int32]) -> Double {
                 var trial = spelling
                 trial.respelt[word] = ids
