@@ -16,7 +16,7 @@ def main():
         try:
             none = json.load(open(f"{folder}/none-{lang}.json"))
             fused = json.load(open(f"{folder}/fused-{lang}.json"))
-        except FileNotFoundError:
+        except (FileNotFoundError, json.JSONDecodeError):  # a language not run, or still running
             continue
         pairs = list(zip(none["results"], fused["results"]))
         better = sum(f["wordErrors"] < n["wordErrors"] for n, f in pairs)
