@@ -9,7 +9,7 @@ import GlossaVision
 struct EvalFewShot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fewshot",
-        abstract: "N-way K-shot in-context classification of Fashion-MNIST test images by the frozen LM.",
+        abstract: "N-way K-shot in-context classification of Fashion-MNIST images (the test split) by the frozen LM.",
         discussion: """
         Episodes are fixed by --seed: N classes, K support images each and one query, all from the \
         test split (--split train draws development episodes instead). Constrained mode scores \
