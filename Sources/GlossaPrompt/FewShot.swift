@@ -18,8 +18,7 @@ public enum FewShot {
     /// Scores each candidate label as the continuation " label" and picks the likeliest.
     public static func constrained(prompt: RenderedPrompt, labels: [String], model: TransformerLM, spelling: LabelSpelling,
                                    endOfText: Int32?) -> Prediction {
-        var context = spelling.encode(prompt)
-        if let eot = endOfText { context.insert(eot, at: 0) }
+        let context = spelling.encode(prompt, after: endOfText)
         let scores = model.scoreContinuations(context: context, continuations: labels.map(spelling.answer))
         let best = scores.indices.max { scores[$0] < scores[$1] }!
         return Prediction(label: labels[best], scores: Dictionary(uniqueKeysWithValues: zip(labels, scores)))
@@ -40,8 +39,7 @@ public enum FewShot {
     /// Greedy generation of up to 8 tokens after end-of-text and the prompt (the context
     /// constrained scoring sees), stopping at a newline; the answer must equal a label.
     public static func open(prompt: RenderedPrompt, model: LanguageModel, spelling: LabelSpelling) throws -> String {
-        let start = model.endOfText.map { [$0] } ?? []
-        let result = try model.generate(promptIDs: start + spelling.encode(prompt), maxTokens: 8, stopStrings: ["\n"])
+        let result = try model.generate(promptIDs: spelling.encode(prompt, after: model.endOfText), maxTokens: 8, stopStrings: ["\n"])
         return result.text.trimmingCharacters(in: .whitespaces)
     }
 

@@ -51,6 +51,12 @@ public struct LabelSpelling {
         return ids + tokenizer.encode(pending)
     }
 
+    /// The ids the LM reads for a prompt: end-of-text (the start of a document), when the model
+    /// has one, then the prompt's ids.
+    public func encode(_ prompt: RenderedPrompt, after endOfText: Int32?) -> [Int32] {
+        (endOfText.map { [$0] } ?? []) + encode(prompt)
+    }
+
     /// Spellings the LM copies best, chosen without any image: for each label, a copy prompt of
     /// `template` with one support example and a query whose image is the content-free "N/A"
     /// (the label written throughout in the spelling under test) scores each spelling of the
@@ -70,7 +76,7 @@ public struct LabelSpelling {
             func score(_ ids: [Int32]) -> Double {
                 var trial = spelling
                 trial.respelt[word] = ids
-                let context = (endOfText.map { [$0] } ?? []) + trial.encode(prompt)
+                let context = trial.encode(prompt, after: endOfText)
                 return model.scoreContinuations(context: context, continuations: [ids + end])[0]
             }
             let tokens = tokenizer.encode(word)
