@@ -10,6 +10,7 @@ struct FusionOptions: ParsableArguments {
     static let defaultWeight: Float = 0.1
     static let defaultLengthBonus: Float = 0
     static let defaultRepeatNgram = 0
+    static let defaultLoopWords = 4
 
     @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",
                                valueName: "dir|default|none"))
@@ -21,6 +22,14 @@ struct FusionOptions: ParsableArguments {
     @Option(name: .customLong("lm-repeat-ngram"),
             help: "n of the repetition guard: where the last n−1 text tokens occurred before in the window, the LM neither rewards nor penalises repeating what followed them (0: off).")
     var repeatNgram = FusionOptions.defaultRepeatNgram
+    @Option(name: .customLong("lm-loop-words"),
+            help: "A fused window whose text has a sequence of this many words twice (a loop) is decoded again without the LM (0: off).")
+    var loopWords = FusionOptions.defaultLoopWords
+
+    func validate() throws {
+        guard repeatNgram >= 0 else { throw ValidationError("--lm-repeat-ngram must be 0 or more") }
+        guard loopWords >= 0 else { throw ValidationError("--lm-loop-words must be 0 or more") }
+    }
 
     /// The LM folder in use, or nil without fusion (also when λ = 0: the transcript is then
     /// exactly the unfused one, so loading the LM would only cost time).
@@ -46,11 +55,12 @@ struct FusionOptions: ParsableArguments {
         var fusion = try ShallowFusion(model: language.model, tokenizer: try language.requireTokenizer(),
                                        whisper: vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
         fusion.repeatNgram = repeatNgram
+        fusion.loopWords = loopWords
         return fusion
     }
 
     var summary: String {
         guard let folder else { return "no fusion" }
-        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "") with \(folder)"
+        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "") with \(folder)"
     }
 }

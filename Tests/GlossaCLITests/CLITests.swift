@@ -30,5 +30,10 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--threads must be at least 1"), r.stderr)
         XCTAssertTrue(r.stdout.isEmpty)
+
+        let loop = try runGlossa(["transcribe", "assets/samples/librivox-0880.wav", "--lm-loop-words=-1"])
+        XCTAssertNotEqual(loop.status, 0)
+        XCTAssertTrue(loop.stderr.contains("--lm-loop-words must be 0 or more"), loop.stderr)
+        XCTAssertTrue(loop.stdout.isEmpty)
     }
 }

@@ -8,7 +8,8 @@ import GlossaTestSupport
 
 /// Shallow fusion: λ = 0 leaves the transcript exactly as without fusion; a toy LM that
 /// strongly favours one word pulls the transcript toward it, and the fallback undoes what it
-/// makes repetitive; mismatched vocabularies are refused.
+/// makes repetitive (also a loop too short for the compression check); mismatched
+/// vocabularies are refused.
 final class ShallowFusionTests: XCTestCase {
     let sample = repositoryRoot() + "/assets/samples/librivox-0880.wav"
 
@@ -36,6 +37,9 @@ final class ShallowFusionTests: XCTestCase {
         let audio = try AudioFile.read(sample)
         var options = WhisperTranscriber.Options()
         options.beamSize = 1
+        // The clip's transcript is 13 tokens; windows cut at 24 keep the LM's loops short (this
+        // test runs in debug builds, where a 224-token fused window takes minutes).
+        options.sampleLength = 24
         let plain = try transcriber.transcribe(audio, options: options)
 
         options.fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0, lengthBonus: 0)
@@ -56,6 +60,33 @@ final class ShallowFusionTests: XCTestCase {
         options.temperatures = WhisperTranscriber.Options().temperatures
         let fallenBack = try transcriber.transcribe(audio, options: options)
         XCTAssertEqual(fallenBack.segments, plain.segments)
+
+        // With the compression and confidence checks off, only the word check (4 words) can
+        // see the loop; without it the fused "Paris Paris …" would be kept.
+        options.compressionRatioThreshold = .infinity
+        options.logProbThreshold = -.infinity
+        XCTAssertEqual(options.fusion!.loopWords, 4)
+        XCTAssertEqual(try transcriber.transcribe(audio, options: options).segments, plain.segments)
+    }
+
+    /// The loop check: a sequence of n words twice, case and punctuation aside, in a window or
+    /// reaching back into the window before.
+    func testTheLoopCheckFindsARepeatedWordSequence() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        var fusion = try ShallowFusion(model: toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: 5),
+                                       tokenizer: transcriber.vocabulary.tokenizer, whisper: transcriber.vocabulary, weight: 0.1, lengthBonus: 0)
+        XCTAssertEqual(fusion.loopWords, 4)
+        XCTAssertTrue(fusion.repeatsWords("Femme dix, ça m'a volé, ça m'a volé, Ça M'a volé."))
+        XCTAssertTrue(fusion.repeatsWords("Tb Tb Tb Tb Tb"), "overlapping occurrences count")
+        XCTAssertFalse(fusion.repeatsWords("Returns True when A is greater than or equal to B."))
+        XCTAssertFalse(fusion.repeatsWords("On the one hand this, on the one side that."), "three words repeat, never four")
+        XCTAssertTrue(fusion.repeatsWords("los ejemplos presentados en esta", after: "Todos los ejemplos presentados en esta página"), "a loop across windows")
+        XCTAssertFalse(fusion.repeatsWords("Returns True when A is less than B.", after: "ça m'a volé, ça m'a volé"),
+                       "a repeat in the previous window alone was accepted with it")
+        fusion.loopWords = 3
+        XCTAssertTrue(fusion.repeatsWords("On the one hand this, on the one side that."))
+        fusion.loopWords = 0
+        XCTAssertFalse(fusion.repeatsWords("Tb Tb Tb Tb Tb"), "0 turns the check off")
     }
 
     /// The transcript's first word is not scored by the LM and reaches it without its leading

@@ -33,6 +33,9 @@ public struct ShallowFusion {
     public var contextTokens = 128
     /// n of the repetition guard (0 turns it off).
     public var repeatNgram = 0
+    /// A fused window whose text has a sequence of this many words twice is decoded again
+    /// without the LM (0 turns the check off); see `repeatsWords`.
+    public var loopWords = 4
     let endOfText: Int32
     let tokenizer: ByteLevelBPETokenizer
 
@@ -133,5 +136,25 @@ public struct ShallowFusion {
             found.insert(text[start + k])
         }
         return found
+    }
+
+    /// Whether `text` has a sequence of `loopWords` words that occurred before, in `text` or in
+    /// `previous` (the window before, whose end the LM also reads), case and punctuation
+    /// aside. The fallback's compression check (ratio > 2.4) is made for whole 30 s windows: a
+    /// loop in a short window ("ça m'a volé, ça m'a volé, ça m'a volé, …") stays under it, and
+    /// fused windows loop more often, because a transformer LM copies what its context already
+    /// holds. No reference sentence of the synthetic valid and test sets has a 4-word sequence
+    /// twice; a fused window that repeats one is a loop the LM kept going.
+    public func repeatsWords(_ text: String, after previous: String = "") -> Bool {
+        guard loopWords > 0 else { return false }
+        func words(_ s: String) -> [Substring] { s.lowercased().split { !$0.isLetter && !$0.isNumber } }
+        let before = words(previous), all = before + words(text)
+        guard all.count > loopWords else { return false }
+        var seen = Set<ArraySlice<Substring>>()
+        for start in 0...(all.count - loopWords) {
+            // Only a sequence that reaches into `text` counts: `previous` was accepted as it is.
+            if !seen.insert(all[start..<(start + loopWords)]).inserted && start + loopWords > before.count { return true }
+        }
+        return false
     }
 }

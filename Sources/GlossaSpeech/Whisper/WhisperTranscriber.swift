@@ -5,7 +5,8 @@ import GlossaTensor
 /// A Whisper model folder (CTranslate2 model.bin + tokenizer.json) ready to transcribe, with
 /// openai/whisper transcribe.py's long-form algorithm: 30 s windows advanced by the last
 /// timestamp, the previous text as prompt, temperature fallback on repetition
-/// (compression ratio > 2.4) or low confidence (mean log-prob < −1), and silence skipping.
+/// (compression ratio > 2.4; under fusion also a repeated 4-word sequence, see
+/// `ShallowFusion.repeatsWords`) or low confidence (mean log-prob < −1), and silence skipping.
 public final class WhisperTranscriber {
     public struct Options {
         /// ISO code ("en", "de", …) or nil to detect from the first window (multilingual models).
@@ -125,6 +126,7 @@ public final class WhisperTranscriber {
         var segments: [Segment] = []
         var allTokens: [Int32] = []
         var promptResetSince = 0
+        var previousText = ""  // the last window's text, for fusion's loop check
         var seek = 0
         while seek < contentFrames {
             let segmentSize = min(windowFrames, contentFrames - seek)
@@ -135,8 +137,13 @@ public final class WhisperTranscriber {
             let lmContext = allTokens.filter(vocabulary.isText)
             var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0],
                                         seed: options.seed, lmContext: lmContext)
+            var fused = options.fusion?.isActive == true
             for t in fallbackTemperatures(options) {
-                var needsFallback = result.compressionRatio > options.compressionRatioThreshold || result.averageLogProb < options.logProbThreshold
+                // A fused window is also checked for the short loops the LM encourages.
+                let loops = result.compressionRatio > options.compressionRatioThreshold
+                    || (fused && options.fusion!.repeatsWords(result.text, after: previousText))
+                fused = false
+                var needsFallback = loops || result.averageLogProb < options.logProbThreshold
                 if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
                 if !needsFallback { break }
                 result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t,
@@ -146,6 +153,7 @@ public final class WhisperTranscriber {
                 seek += segmentSize  // silence
                 continue
             }
+            previousText = result.text
             let timeOffset = Double(seek) * secondsPerFrame
             let (windowSegments, advance) = split(result, offset: timeOffset, windowDuration: Double(segmentSize) * secondsPerFrame, options: options)
             // An instantaneous or empty segment is dropped, from the output and from the prompt
