@@ -5,7 +5,8 @@ the same utterance, and the relative WER change per language is printed.
 
 The replay is exact for utterances of one window (the synthetic sets: 3-10 s each): a fused
 window that fails the check is decoded again without the LM at temperature 0, then sampled with
-the same seeds, which is what the unfused run decoded. Reads DIR/none-<lang>.json and
+the same seeds, which is what the unfused run decoded. A fused loop that runs into a second
+window is replayed too optimistically, so over a whole set the replay is an estimate. Reads DIR/none-<lang>.json and
 FUSED_DIR/fused-<lang>.json from `glossa eval asr --json` (fused with --lm-loop-words 0).
 
   python3 scripts/fusion_loop_replay.py runs/valid120 runs/valid120/l02
@@ -24,16 +25,23 @@ def repeats(text, n, k):
     return bool(counts) and max(counts.values()) >= k
 
 
+def load(unfused_dir, fused_dir):
+    """(language, unfused results, fused results) for each language with both runs finished."""
+    runs = []
+    for lang in ["en", "de", "es", "fr", "it"]:
+        try:
+            runs.append((lang, json.load(open(f"{unfused_dir}/none-{lang}.json"))["results"],
+                         json.load(open(f"{fused_dir}/fused-{lang}.json"))["results"]))
+        except (FileNotFoundError, json.JSONDecodeError):
+            continue
+    return runs
+
+
 def main():
-    unfused_dir, fused_dir = sys.argv[1], sys.argv[2]
+    runs = load(sys.argv[1], sys.argv[2])
     for n, k in [(0, 0)] + CHECKS:
         changes, cells, flagged, references = [], [], 0, 0
-        for lang in ["en", "de", "es", "fr", "it"]:
-            try:
-                unfused = json.load(open(f"{unfused_dir}/none-{lang}.json"))["results"]
-                fused = json.load(open(f"{fused_dir}/fused-{lang}.json"))["results"]
-            except (FileNotFoundError, json.JSONDecodeError):
-                continue
+        for lang, unfused, fused in runs:
             before = sum(u["wordErrors"] for u in unfused)
             after = 0
             for u, f in zip(unfused, fused):

@@ -40,7 +40,7 @@ final class TranscriptionTests: XCTestCase {
         let begin = transcriber.vocabulary.firstTimestamp
         let words = transcriber.vocabulary.tokenizer.encode(" Hello there. And")
         let tokens = [begin] + words.prefix(3) + [begin + 140, begin + 140] + words.suffix(1)
-        let result = WhisperWindowDecoder.Result(tokens: tokens, sumLogProb: -1, noSpeechProbability: 0, temperature: 0,
+        let result = WhisperWindowDecoder.Result(tokens: tokens, sumLogProb: -1, noSpeechProbability: 0, temperature: 0, fused: false,
                                                  text: "", compressionRatio: 1)
         let (segments, advance) = transcriber.split(result, offset: 10, windowDuration: 30, options: .init())
         XCTAssertEqual(segments.count, 1)

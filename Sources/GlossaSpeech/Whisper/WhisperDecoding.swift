@@ -12,6 +12,8 @@ struct WhisperWindowDecoder {
         var averageLogProb: Double { sumLogProb / Double(max(1, tokens.count + 1)) }
         var noSpeechProbability: Float
         var temperature: Float
+        /// Whether the LM steered this decoding (shallow fusion was active for it).
+        var fused: Bool
         var text: String
         /// zlib compression ratio of the text (transcribe.py's repetition check).
         var compressionRatio: Double
@@ -44,7 +46,7 @@ struct WhisperWindowDecoder {
             ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm)
             : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm)
         let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
-        return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: noSpeech, temperature: temperature, text: text,
+        return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: noSpeech, temperature: temperature, fused: lm != nil, text: text,
                       compressionRatio: Self.compressionRatio(text))
     }
 

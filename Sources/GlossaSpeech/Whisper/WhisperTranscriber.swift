@@ -137,12 +137,10 @@ public final class WhisperTranscriber {
             let lmContext = allTokens.filter(vocabulary.isText)
             var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0],
                                         seed: options.seed, lmContext: lmContext)
-            var fused = options.fusion?.isActive == true
             for t in fallbackTemperatures(options) {
                 // A fused window is also checked for the short loops the LM encourages.
                 let loops = result.compressionRatio > options.compressionRatioThreshold
-                    || (fused && options.fusion!.repeatsWords(result.text, after: previousText))
-                fused = false
+                    || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
                 var needsFallback = loops || result.averageLogProb < options.logProbThreshold
                 if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
                 if !needsFallback { break }
