@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""WER against the fusion weight λ on the synthetic valid sets, from scripts/fusion_sweep.sh's TSV.
+"""WER against the fusion weight λ on the synthetic valid sets, from scripts/fusion_sweep.sh's TSV
+or from run folders named …-l<λ> that hold `glossa eval asr --json` outputs none-<lang>.json and
+fused-<lang>.json (the layout of scripts/fusion_compare.py).
 
   pip install matplotlib
   python3 scripts/plot_fusion_sweep.py runs/fusion-sweep.tsv docs/fusion_lambda_sweep.png
+  python3 scripts/plot_fusion_sweep.py runs/rule2/valid-l0.1 runs/rule2/valid-l0.2 docs/fusion_lambda_sweep.png
 
 Left: WER per language against λ (β = 0). Right: the mean relative WER change against λ = 0.
 """
 import collections
+import json
+import os
+import re
 import sys
 
 import matplotlib
@@ -14,11 +20,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 wer = collections.defaultdict(dict)
-for lm, lam, beta, lang, w, _cer, _rtf in rows:
-    if float(beta) == 0:
-        wer[lang][float(lam)] = float(w)
+for source in sys.argv[1:-1]:
+    if os.path.isdir(source):
+        lam = float(re.search(r"-l([0-9.]+)$", source.rstrip("/")).group(1))
+        for name in sorted(os.listdir(source)):
+            match = re.fullmatch(r"(none|fused)-(\w+)\.json", name)
+            if match:
+                wer[match.group(2)][0.0 if match.group(1) == "none" else lam] = 100 * json.load(open(f"{source}/{name}"))["wer"]
+        continue
+    for line in open(source):
+        if line.strip():
+            _lm, lam, beta, lang, w, _cer, _rtf = line.rstrip("\n").split("\t")
+            if float(beta) == 0:
+                wer[lang][float(lam)] = float(w)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
 lambdas = sorted({lam for per in wer.values() for lam in per})
 for lang, per in sorted(wer.items()):
@@ -38,5 +53,5 @@ right.set_xlabel("λ (LM weight)")
 right.set_ylabel("mean relative WER change vs λ = 0 (%)")
 right.grid(alpha=0.3)
 fig.tight_layout()
-fig.savefig(sys.argv[2], dpi=110)
-print(f"wrote {sys.argv[2]}")
+fig.savefig(sys.argv[-1], dpi=110)
+print(f"wrote {sys.argv[-1]}")
