@@ -41,7 +41,7 @@ for lang, per in sorted(wer.items()):
     left.plot(xs, [per[x] for x in xs], marker="o", label=lang)
 left.set_xlabel("λ (LM weight)")
 left.set_ylabel("WER % (valid sets)")
-left.legend()
+left.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.13), frameon=False)  # above the axes, where no line runs
 left.grid(alpha=0.3)
 mean = []
 for lam in lambdas:
