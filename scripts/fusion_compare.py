@@ -9,15 +9,25 @@ import json
 import sys
 
 
+LANGUAGES = ["en", "de", "es", "fr", "it"]
+
+
+def load_runs(unfused_dir, fused_dir):
+    """(language, unfused run, fused run) for each language whose two runs are both finished:
+    the JSON of UNFUSED_DIR/none-<lang>.json and FUSED_DIR/fused-<lang>.json."""
+    runs = []
+    for lang in LANGUAGES:
+        try:
+            runs.append((lang, json.load(open(f"{unfused_dir}/none-{lang}.json")), json.load(open(f"{fused_dir}/fused-{lang}.json"))))
+        except (FileNotFoundError, json.JSONDecodeError):  # a language not run, or still running
+            continue
+    return runs
+
+
 def main():
     folder = sys.argv[1]
     changes = []
-    for lang in ["en", "de", "es", "fr", "it"]:
-        try:
-            none = json.load(open(f"{folder}/none-{lang}.json"))
-            fused = json.load(open(f"{folder}/fused-{lang}.json"))
-        except (FileNotFoundError, json.JSONDecodeError):  # a language not run, or still running
-            continue
+    for lang, none, fused in load_runs(folder, folder):
         pairs = list(zip(none["results"], fused["results"]))
         better = sum(f["wordErrors"] < n["wordErrors"] for n, f in pairs)
         worse = sum(f["wordErrors"] > n["wordErrors"] for n, f in pairs)

@@ -12,9 +12,10 @@ FUSED_DIR/fused-<lang>.json from `glossa eval asr --json` (fused with --lm-loop-
   python3 scripts/fusion_loop_replay.py runs/valid120 runs/valid120/l02
 """
 import collections
-import json
 import re
 import sys
+
+from fusion_compare import load_runs
 
 CHECKS = [(1, 4), (2, 3), (3, 3), (2, 4), (3, 2), (4, 2)]
 
@@ -25,20 +26,8 @@ def repeats(text, n, k):
     return bool(counts) and max(counts.values()) >= k
 
 
-def load(unfused_dir, fused_dir):
-    """(language, unfused results, fused results) for each language with both runs finished."""
-    runs = []
-    for lang in ["en", "de", "es", "fr", "it"]:
-        try:
-            runs.append((lang, json.load(open(f"{unfused_dir}/none-{lang}.json"))["results"],
-                         json.load(open(f"{fused_dir}/fused-{lang}.json"))["results"]))
-        except (FileNotFoundError, json.JSONDecodeError):
-            continue
-    return runs
-
-
 def main():
-    runs = load(sys.argv[1], sys.argv[2])
+    runs = [(lang, unfused["results"], fused["results"]) for lang, unfused, fused in load_runs(sys.argv[1], sys.argv[2])]
     for n, k in [(0, 0)] + CHECKS:
         changes, cells, flagged, references = [], [], 0, 0
         for lang, unfused, fused in runs:

@@ -10,7 +10,6 @@ fused-<lang>.json (the layout of scripts/fusion_compare.py).
 Left: WER per language against λ (β = 0). Right: the mean relative WER change against λ = 0.
 """
 import collections
-import json
 import os
 import re
 import sys
@@ -20,14 +19,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from fusion_compare import load_runs  # noqa: E402  (scripts/, beside this file)
+
 wer = collections.defaultdict(dict)
 for source in sys.argv[1:-1]:
     if os.path.isdir(source):
         lam = float(re.search(r"-l([0-9.]+)$", source.rstrip("/")).group(1))
-        for name in sorted(os.listdir(source)):
-            match = re.fullmatch(r"(none|fused)-(\w+)\.json", name)
-            if match:
-                wer[match.group(2)][0.0 if match.group(1) == "none" else lam] = 100 * json.load(open(f"{source}/{name}"))["wer"]
+        for lang, unfused, fused in load_runs(source, source):
+            wer[lang][0.0], wer[lang][lam] = 100 * unfused["wer"], 100 * fused["wer"]
         continue
     for line in open(source):
         if line.strip():
