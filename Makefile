@@ -77,6 +77,7 @@ bench: build models
 fixtures:
 	python3 scripts/make_tensor_fixtures.py
 	python3 scripts/make_lm_fixtures.py
+	python3 scripts/make_whisper_fixture.py
 	GLOSSA_REGENERATE_FIXTURES=1 $(SWIFT) test --filter SafetensorsTests
 	python3 scripts/check_glossa_safetensors.py
 

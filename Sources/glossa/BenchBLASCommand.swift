@@ -80,7 +80,7 @@ struct BenchBLAS: ParsableCommand {
         for res in r.results {
             let s = res.shape
             let name = s.name.padding(toLength: 44, withPad: " ", startingAt: 0)
-            let bandwidth = res.kernel == "sgemv" ? String(format: "%6.1f", res.gigabytesPerSecond) : "     -"
+            let bandwidth = res.kernel != "sgemm" ? String(format: "%6.1f", res.gigabytesPerSecond) : "     -"
             print(name + String(format: "%5d × %5d × %4d  %@  %8.1f  %6.1f%%  ", s.m, s.n, s.k, res.kernel,
                                 res.gflops, 100 * res.ratioToPeak) + bandwidth)
         }

@@ -12,6 +12,7 @@ struct FusionOptions: ParsableArguments {
     static let defaultLengthBonus: Float = 0
     static let defaultRepeatNgram = 0
     static let defaultLoopWords = 4
+    static let defaultInternalWeight: Float = 0
 
     @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",
                                valueName: "dir|default|none"))
@@ -26,6 +27,9 @@ struct FusionOptions: ParsableArguments {
     @Option(name: .customLong("lm-loop-words"),
             help: "A fused window whose text has a sequence of this many words twice (a loop) is decoded again without the LM (0: off).")
     var loopWords = FusionOptions.defaultLoopWords
+    @Option(name: .customLong("ilm-weight"),
+            help: "μ: weight of the recognizer's internal LM (its decoder without the audio), subtracted for text tokens under fusion (0: off). 0.2 lowers WER further but costs 1.3–1.6× the time of fusion without it.")
+    var internalWeight: Float = FusionOptions.defaultInternalWeight
 
     func validate() throws {
         guard repeatNgram >= 0 else { throw ValidationError("--lm-repeat-ngram must be 0 or more") }
@@ -57,11 +61,12 @@ struct FusionOptions: ParsableArguments {
                                        whisper: vocabulary, weight: lmWeight, lengthBonus: lengthBonus)
         fusion.repeatNgram = repeatNgram
         fusion.loopWords = loopWords
+        fusion.internalWeight = internalWeight
         return fusion
     }
 
     var summary: String {
         guard let folder else { return "no fusion" }
-        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "") with \(folder)"
+        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "")\(internalWeight != 0 ? " internal LM μ \(internalWeight)" : "") with \(folder)"
     }
 }

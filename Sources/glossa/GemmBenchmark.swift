@@ -9,6 +9,8 @@ struct GemmShape: Codable {
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     /// Shapes of 512 and more on every side, where the 80%-of-peak target applies.
     var isLarge: Bool { min(m, n, k) >= 512 }
+    /// The kernel `matmul` picks for this shape (BLAS.gemm's dispatch).
+    var kernel: String { m == 1 ? "sgemv" : m <= SkinnyGemm.maxRows && transposeB ? "skinny" : "sgemm" }
 }
 
 struct GemmResult: Codable {
@@ -16,7 +18,7 @@ struct GemmResult: Codable {
     let kernel: String
     let gflops: Double
     let ratioToPeak: Double
-    /// Weight bytes streamed per second, meaningful for the memory-bound sgemv case.
+    /// Weight bytes streamed per second, meaningful for the memory-bound sgemv and skinny cases.
     let gigabytesPerSecond: Double
 }
 
@@ -37,6 +39,8 @@ enum GemmBenchmark {
         GemmShape(name: "Whisper conv1 im2col (80·3 → 512)", m: 512, n: 3000, k: 240, transposeB: false),
         GemmShape(name: "SPAE conv 3×3 64→64 on 16×16", m: 64, n: 256, k: 576, transposeB: false),
         GemmShape(name: "LM decode head, 1 token (sgemv)", m: 1, n: 50258, k: 512, transposeB: true),
+        GemmShape(name: "Whisper head, beam 5 (skinny)", m: 5, n: 51865, k: 512, transposeB: true),
+        GemmShape(name: "Whisper head, 10 rows (beam 5 + internal LM)", m: 10, n: 51865, k: 512, transposeB: true),
     ]
 
     /// Seconds per call, averaged over as many calls as fit in `minSeconds` (after one warm-up).
@@ -79,7 +83,7 @@ enum GemmBenchmark {
         }
         let gflops = shape.flops / seconds / 1e9
         let bytes = Double(b.count + a.count + c.count) * 4
-        return GemmResult(shape: shape, kernel: shape.m == 1 ? "sgemv" : "sgemm", gflops: gflops,
+        return GemmResult(shape: shape, kernel: shape.kernel, gflops: gflops,
                           ratioToPeak: gflops / peak, gigabytesPerSecond: bytes / seconds / 1e9)
     }
 }

@@ -147,6 +147,33 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertEqual(unguarded.data[7], 0.5 * Foundation.log(probs[7]), accuracy: 1e-4)
     }
 
+    /// The internal LM's term: −μ · log p_ILM for text tokens, its log-probabilities normalised
+    /// over the text tokens alone; special and forbidden tokens get nothing.
+    func testTheInternalLMIsSubtractedFromTextTokens() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let eot = Int(transcriber.vocabulary.endOfText)
+        var fusion = try ShallowFusion(model: toyLM(vocabulary: eot + 1, favourite: 5), tokenizer: transcriber.vocabulary.tokenizer,
+                                       whisper: transcriber.vocabulary, weight: 0.5, lengthBonus: 0)
+        fusion.internalWeight = 0.25
+        let logits = Tensor((0..<(eot + 10)).map { Float($0 % 7) - ($0 >= eot ? -20 : 0) }, shape: [1, eot + 10])
+        let ilm = fusion.internalLogProbs(logits)
+        XCTAssertEqual(RowMath.logsumexpRow(ilm.data, eot), 0, accuracy: 1e-4, "a distribution over the text tokens")
+        XCTAssertEqual(ilm.data[3] - ilm.data[1], 2, accuracy: 1e-5)
+
+        let lmLogProbs = Tensor(zeros: [1, eot + 1])
+        let scores = Tensor(zeros: [1, eot + 10])
+        scores.data[8] = -.infinity
+        fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, internalLogProbs: ilm, history: [], meanBonus: nil)
+        XCTAssertEqual(scores.data[3], -0.25 * ilm.data[3], accuracy: 1e-5)
+        XCTAssertEqual(scores.data[8], -.infinity)
+        XCTAssertEqual(scores.data[eot + 2], 0, "special tokens get no internal-LM term")
+
+        fusion.internalWeight = 0
+        let without = Tensor(zeros: [1, eot + 10])
+        fusion.addBonuses(to: without, lmLogProbs: lmLogProbs, internalLogProbs: ilm, history: [], meanBonus: nil)
+        XCTAssertEqual(without.data[3], 0, "μ = 0: no term")
+    }
+
     func testMismatchedVocabulariesAreRefused() throws {
         let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
         let multilingual = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))

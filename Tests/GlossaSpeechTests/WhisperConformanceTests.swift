@@ -5,15 +5,20 @@ import GlossaTestSupport
 
 /// The Hugging Face layout against transformers: a tiny random WhisperForConditionalGeneration
 /// (scripts/make_whisper_fixture.py), logits within 1e-4 · max |logit|, in one pass and
-/// token by token through the decoder's KV cache.
+/// token by token through the decoder's KV cache; and the same for the decoder without audio.
 final class WhisperConformanceTests: XCTestCase {
-    func testHuggingFaceWhisperMatchesTransformers() throws {
+    /// The fixture's model and decoder input, the reference logits named `name`, and the
+    /// tolerance for them.
+    func fixture(_ name: String) throws -> (WhisperModel, SafetensorsFile, [Int32], Tensor, Float) {
         let folder = fixturePath("whisper_tiny_random")
-        let model = try WhisperModel.load(huggingFace: folder)
         let expected = try SafetensorsFile(path: folder + "/expected.safetensors")
-        let ids = try expected.int64s("decoder_input_ids").map(Int32.init)
-        let reference = try expected.tensor("logits")
-        let tolerance = 1e-4 * Swift.max(reference.max(), -reference.array.min()!)
+        let reference = try expected.tensor(name)
+        return (try WhisperModel.load(huggingFace: folder), expected, try expected.int64s("decoder_input_ids").map(Int32.init),
+                reference, 1e-4 * Swift.max(reference.max(), -reference.array.min()!))
+    }
+
+    func testHuggingFaceWhisperMatchesTransformers() throws {
+        let (model, expected, ids, reference, tolerance) = try fixture("logits")
 
         let audio = model.encode(try expected.tensor("input_features"))
         var state = model.makeDecoderState(audio: audio)
@@ -31,5 +36,31 @@ final class WhisperConformanceTests: XCTestCase {
             let step = model.decode([id], state: &stepwise)
             XCTAssertLessThanOrEqual(step.maxAbsDifference(reference.rows(t..<(t + 1))), tolerance, "step \(t)")
         }
+    }
+
+    /// The internal-LM estimate, the decoder without the audio, against transformers' decoder
+    /// called without encoder states (which skips cross-attention): in one pass, token by token,
+    /// and in a batched beam step.
+    func testTheDecoderWithoutAudioMatchesTransformers() throws {
+        let (model, expected, ids, reference, tolerance) = try fixture("internal_logits")
+        let heard = try expected.tensor("logits")
+        XCTAssertGreaterThan(reference.maxAbsDifference(heard), 100 * tolerance, "the audio must matter in the fixture")
+
+        var state = model.makeDecoderState(audio: nil)
+        XCTAssertLessThanOrEqual(model.decode(ids, state: &state, allLogits: true).maxAbsDifference(reference), tolerance)
+
+        var stepwise = model.makeDecoderState(audio: nil)
+        for (t, id) in ids.enumerated() {
+            XCTAssertLessThanOrEqual(model.decode([id], state: &stepwise).maxAbsDifference(reference.rows(t..<(t + 1))), tolerance, "step \(t)")
+        }
+
+        // Two beams: one after the first 6 tokens, one after the first 5; each steps by its next.
+        var long = model.makeDecoderState(audio: nil), short = model.makeDecoderState(audio: nil)
+        _ = model.decode(Array(ids[..<6]), state: &long)
+        _ = model.decode(Array(ids[..<5]), state: &short)
+        var states = [long, short]
+        let step = model.decodeStep([ids[6], ids[5]], states: &states)
+        XCTAssertLessThanOrEqual(step.rows(0..<1).maxAbsDifference(reference.rows(6..<7)), tolerance)
+        XCTAssertLessThanOrEqual(step.rows(1..<2).maxAbsDifference(reference.rows(5..<6)), tolerance)
     }
 }

@@ -5,11 +5,18 @@ import GlossaTensor
 /// Shallow fusion of an external LM into Whisper's decoding (Kannan et al. 2018; the GLaM
 /// multilingual shallow-fusion paper): for text tokens,
 ///
-///     score = log p_asr(y | x, y<) + λ · log p_LM(y | y<) + β
+///     score = log p_asr(y | x, y<) + λ · log p_LM(y | y<) − μ · log p_ILM(y | y<) + β
 ///
-/// and nothing is added for special or timestamp tokens. Each beam carries its own LM
-/// decoding state (forks are cheap: see LayerKVCache), advanced only by text tokens; the LM's
-/// context is the transcript so far, across 30 s windows.
+/// and nothing is added for special or timestamp tokens. Each beam carries its own LM decoding
+/// state (forks are cheap: see LayerKVCache), advanced only by text tokens; the LM's context is
+/// the transcript so far, across 30 s windows.
+///
+/// The internal LM: p_ILM is what the recognizer's decoder predicts from the text alone, the
+/// decoder run without cross-attention (ILME: Meng et al. 2021, "Internal language model
+/// estimation for domain-adaptive end-to-end speech recognition", the context vector removed),
+/// normalised over text tokens, with its own state per beam fed every token the decoder reads.
+/// Whisper's decoder learned a text prior from its web transcripts; subtracting it lets the
+/// external LM's prior on the target text replace that prior rather than be added to it.
 ///
 /// The transcript's first word: Whisper writes it with a leading space (" The"), while the LM's
 /// documents begin without one ("The"), so after end-of-text the LM gives " The" about
@@ -29,6 +36,8 @@ public struct ShallowFusion {
     public let model: TransformerLM
     public let weight: Float
     public let lengthBonus: Float
+    /// μ: weight of the recognizer's internal LM, subtracted (ILME, Meng et al. 2021).
+    public var internalWeight: Float = 0
     /// Tokens of the transcript kept as LM context at the start of each window.
     public var contextTokens = 128
     /// n of the repetition guard (0 turns it off).
@@ -109,7 +118,7 @@ public struct ShallowFusion {
     /// Adds the fusion term to every allowed candidate in `scores` (the ASR log-probabilities,
     /// −∞ where the logit rules forbid a token). `history` is the hypothesis's tokens in this
     /// window, `meanBonus` its mean fusion term per scored token so far (nil before the first).
-    func addBonuses(to scores: Tensor, lmLogProbs lm: Tensor, history: [Int32], meanBonus: Double?) {
+    func addBonuses(to scores: Tensor, lmLogProbs lm: Tensor, internalLogProbs ilm: Tensor? = nil, history: [Int32], meanBonus: Double?) {
         // Off by default: then no per-step copy of the history on this per-token path.
         let repeats = repeatNgram > 1 && meanBonus != nil ? self.repeats(after: history.filter { $0 < endOfText }) : []
         var shift: Float = 0
@@ -121,9 +130,22 @@ public struct ShallowFusion {
         for i in 0..<n where scores.data[i] > -.infinity {
             scores.data[i] += weight * (lm.data[i] + shift) + lengthBonus
         }
+        if let ilm, internalWeight != 0 {
+            for i in 0..<n where scores.data[i] > -.infinity { scores.data[i] -= internalWeight * ilm.data[i] }
+        }
         for r in repeats where Int(r) < n && scores.data[Int(r)] > -.infinity {
             scores.data[Int(r)] += Float(meanBonus!) - (weight * (lm.data[Int(r)] + shift) + lengthBonus)
         }
+    }
+
+    /// The internal LM's log-probabilities over text tokens alone (the ids below end-of-text)
+    /// from the audio-free decoder's logits row.
+    func internalLogProbs(_ logits: Tensor) -> Tensor {
+        let row = logits.copy()
+        let n = Int(endOfText)
+        let lse = RowMath.logsumexpRow(row.data, n)
+        for i in 0..<n { row.data[i] -= lse }
+        return row
     }
 
     /// The tokens that followed earlier occurrences of `text`'s last n−1 tokens in `text`.

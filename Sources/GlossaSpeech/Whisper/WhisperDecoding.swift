@@ -42,9 +42,16 @@ struct WhisperWindowDecoder {
             noSpeech = Foundation.exp(atSOT[Int(ns)] - RowMath.logsumexpRow(atSOT, logits.lastDim))
         }
         let lm = fusion.flatMap { fused && $0.isActive ? $0.start(context: lmContext) : nil }
+        // The internal LM (the decoder without the audio) reads the same prompt as the decoder.
+        var ilm: (WhisperModel.DecoderState, Tensor)?
+        if let fusion, lm != nil, fusion.internalWeight != 0 {
+            var s = model.makeDecoderState(audio: nil)
+            let l = model.decode(prompt, state: &s)
+            ilm = (s, fusion.internalLogProbs(l))
+        }
         let (tokens, sum) = temperature > 0 || beamSize <= 1
-            ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm)
-            : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm)
+            ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm, ilm: ilm)
+            : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm, ilm: ilm)
         let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
         return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: noSpeech, temperature: temperature, fused: lm != nil, text: text,
                       compressionRatio: Self.compressionRatio(text))
@@ -62,9 +69,10 @@ struct WhisperWindowDecoder {
     /// Greedy (or sampled) decoding; with fusion, candidates are scored by the fused score.
     /// Returns the tokens and their ASR log-probability sum (fusion only steers the choice).
     private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64,
-                        lm: (DecodingState, Tensor?)?) -> ([Int32], Double) {
+                        lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double) {
         var state = state
         var lmState = lm?.0, lmLogProbs = lm?.1
+        var ilmState = ilm?.0, ilmLogProbs = ilm?.1
         var logits = firstLogits
         var tokens: [Int32] = []
         var sum = 0.0
@@ -77,7 +85,8 @@ struct WhisperWindowDecoder {
             var next: Int32
             if let fusion, let lmLogProbs {
                 logProbs = asr.copy()
-                fusion.addBonuses(to: logProbs, lmLogProbs: lmLogProbs, history: tokens, meanBonus: scored > 0 ? fused / Double(scored) : nil)
+                fusion.addBonuses(to: logProbs, lmLogProbs: lmLogProbs, internalLogProbs: ilmLogProbs, history: tokens,
+                                  meanBonus: scored > 0 ? fused / Double(scored) : nil)
             }
             if temperature <= 0 {
                 next = Sampler.argmax(logProbs.data, v)
@@ -105,6 +114,7 @@ struct WhisperWindowDecoder {
             tokens.append(next)
             if let fusion, lmState != nil, next < vocabulary.endOfText { lmLogProbs = fusion.advance(&lmState!, token: next) }
             logits = model.decode([next], state: &state)
+            if let fusion, ilmState != nil { ilmLogProbs = fusion.internalLogProbs(model.decode([next], state: &ilmState!)) }
         }
         return (tokens, sum)
     }
@@ -121,15 +131,17 @@ struct WhisperWindowDecoder {
     /// have beamSize; inside a repetition loop those rules pick different transcripts.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
-                            lm: (DecodingState, Tensor?)?) -> ([Int32], Double) {
+                            lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
             /// Text tokens scored by the LM: (sum − asr) / scored is the mean fusion term.
             var scored = 0
             var state: WhisperModel.DecoderState; var logits: Tensor
             var lmState: DecodingState?; var lmLogProbs: Tensor?
+            var ilmState: WhisperModel.DecoderState?; var ilmLogProbs: Tensor?
         }
-        var beams = [Beam(tokens: [], sum: 0, asr: 0, state: state, logits: firstLogits, lmState: lm?.0, lmLogProbs: lm?.1)]
+        var beams = [Beam(tokens: [], sum: 0, asr: 0, state: state, logits: firstLogits, lmState: lm?.0, lmLogProbs: lm?.1,
+                          ilmState: ilm?.0, ilmLogProbs: ilm?.1)]
         var hypotheses: [(tokens: [Int32], sum: Double, asr: Double)] = []
         let eot = vocabulary.endOfText
         let width = 2 * beamSize
@@ -139,7 +151,7 @@ struct WhisperWindowDecoder {
                 let logProbs = filteredLogProbs(beam.logits, sampled: beam.tokens)
                 let scores = logProbs.copy()
                 if let fusion, let lmLogProbs = beam.lmLogProbs {
-                    fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, history: beam.tokens,
+                    fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, internalLogProbs: beam.ilmLogProbs, history: beam.tokens,
                                       meanBonus: beam.scored > 0 ? (beam.sum - beam.asr) / Double(beam.scored) : nil)
                 }
                 for t in Vec.topIndices(scores.data, scores.lastDim, width) where scores.data[t] > -.infinity {
@@ -176,12 +188,24 @@ struct WhisperWindowDecoder {
                     }
                 }
             }
-            // One batched decoder step for all surviving beams.
+            // One batched decoder step for all surviving beams, and one for their internal-LM
+            // states (the decoder without the audio) when fusion subtracts it. Two calls, not one
+            // of twice the rows: each 5-row product is bound by reading the weights, so a
+            // 10-row one would cost about as much as the two.
             var states = next.map(\.state)
             let logits = model.decodeStep(next.map { $0.tokens.last! }, states: &states)
             for b in next.indices {
                 next[b].state = states[b]
                 next[b].logits = logits.rows(b..<(b + 1)).copy()
+            }
+            if let fusion, next[0].ilmState != nil {
+                var internalStates = next.map { $0.ilmState! }
+                for b in next.indices { next[b].ilmState = nil }  // one reference fewer to the cache pages
+                let internalLogits = model.decodeStep(next.map { $0.tokens.last! }, states: &internalStates)
+                for b in next.indices {
+                    next[b].ilmState = internalStates[b]
+                    next[b].ilmLogProbs = fusion.internalLogProbs(internalLogits.rows(b..<(b + 1)).copy())
+                }
             }
             beams = next
         }

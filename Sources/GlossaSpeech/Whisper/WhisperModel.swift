@@ -89,9 +89,11 @@ public final class WhisperModel {
         public var length: Int { caches.first?.count ?? 0 }
     }
 
-    public func makeDecoderState(audio: Tensor) -> DecoderState {
-        let keys = decoderLayers.map { $0.crossAttention.key(audio) }
-        let values = decoderLayers.map { $0.crossAttention.value(audio) }
+    /// With `audio` nil the state skips cross-attention: the decoder then reads text alone,
+    /// the estimate of its internal LM (Meng et al. 2021, ILME: the context vector removed).
+    public func makeDecoderState(audio: Tensor?) -> DecoderState {
+        let keys = audio.map { a in decoderLayers.map { $0.crossAttention.key(a) } } ?? []
+        let values = audio.map { a in decoderLayers.map { $0.crossAttention.value(a) } } ?? []
         let caches = decoderLayers.map { LayerKVCache(keyWidth: $0.selfAttention.key.outFeatures, valueWidth: $0.selfAttention.value.outFeatures) }
         return DecoderState(crossKeys: keys, crossValues: values, caches: caches)
     }
@@ -117,9 +119,11 @@ public final class WhisperModel {
             let (k, v) = cache.contiguous()
             state.caches[i] = cache
             x = x + a.out(a.core.forward(q: a.query(h), k: k, v: v, batch: 1))
-            let c = layer.crossAttention
-            let hc = layer.crossNorm(x)
-            x = x + c.out(c.core.forward(q: c.query(hc), k: state.crossKeys[i], v: state.crossValues[i], batch: 1))
+            if !state.crossKeys.isEmpty {
+                let c = layer.crossAttention
+                let hc = layer.crossNorm(x)
+                x = x + c.out(c.core.forward(q: c.query(hc), k: state.crossKeys[i], v: state.crossValues[i], batch: 1))
+            }
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
         return head(decoderNorm(x.gatheringRows(logitRows)))
@@ -128,14 +132,16 @@ public final class WhisperModel {
     /// One decoding step for several hypotheses of the same audio (beam search): row b of the
     /// result is the next-token logits after `tokens[b]` appended to `states[b]`. The
     /// projections, cross-attention and head run once for all rows (one sgemm each instead of
-    /// one sgemv per beam); only self-attention reads each beam's own cache.
+    /// one sgemv per beam); only self-attention reads each beam's own cache. States without
+    /// audio (the internal-LM estimate) skip cross-attention; one call takes one kind.
     public func decodeStep(_ tokens: [Int32], states: inout [DecoderState]) -> Tensor {
         precondition(tokens.count == states.count && !tokens.isEmpty, "one token per state")
         let rows = tokens.count, width = dimensions.width
+        let heard = !states[0].crossKeys.isEmpty
         var x = tokenEmbedding(tokens)
         for b in 0..<rows {
             precondition(states[b].length < dimensions.textContext, "decoder context of \(dimensions.textContext) tokens exceeded")
-            precondition(states[b].crossKeys[0].storage === states[0].crossKeys[0].storage, "decodeStep needs states of one audio")
+            precondition(states[b].crossKeys.first?.storage === states[0].crossKeys.first?.storage, "decodeStep needs states of one audio (or all without)")
             Vec.add(x.data + b * width, decoderPositions.data + states[b].length * width, x.data + b * width, width)
         }
         for (i, layer) in decoderLayers.enumerated() {
@@ -152,9 +158,11 @@ public final class WhisperModel {
                 attended.row(b).assign(a.core.forward(q: q.rows(b..<(b + 1)), k: keys, v: values, batch: 1))
             }
             x = x + a.out(attended)
-            let c = layer.crossAttention
-            // All rows attend to the same encoder output: rows act as queries of one sequence.
-            x = x + c.out(c.core.forward(q: c.query(layer.crossNorm(x)), k: states[0].crossKeys[i], v: states[0].crossValues[i], batch: 1))
+            if heard {
+                let c = layer.crossAttention
+                // All rows attend to the same encoder output: rows act as queries of one sequence.
+                x = x + c.out(c.core.forward(q: c.query(layer.crossNorm(x)), k: states[0].crossKeys[i], v: states[0].crossValues[i], batch: 1))
+            }
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
         return head(decoderNorm(x))
