@@ -168,6 +168,13 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertEqual(scores.data[8], -.infinity)
         XCTAssertEqual(scores.data[eot + 2], 0, "special tokens get no internal-LM term")
 
+        // Under the repetition guard a repeat gets the mean fusion term, internal-LM term included.
+        fusion.repeatNgram = 3
+        let guarded = Tensor(zeros: [1, eot + 10])
+        fusion.addBonuses(to: guarded, lmLogProbs: lmLogProbs, internalLogProbs: ilm, history: [1, 2, 3, 1, 2], meanBonus: -0.7)
+        XCTAssertEqual(guarded.data[3], -0.7, accuracy: 1e-6)
+        fusion.repeatNgram = 0
+
         fusion.internalWeight = 0
         let without = Tensor(zeros: [1, eot + 10])
         fusion.addBonuses(to: without, lmLogProbs: lmLogProbs, internalLogProbs: ilm, history: [], meanBonus: nil)

@@ -130,11 +130,13 @@ public struct ShallowFusion {
         for i in 0..<n where scores.data[i] > -.infinity {
             scores.data[i] += weight * (lm.data[i] + shift) + lengthBonus
         }
-        if let ilm, internalWeight != 0 {
-            for i in 0..<n where scores.data[i] > -.infinity { scores.data[i] -= internalWeight * ilm.data[i] }
+        let internalLM = internalWeight != 0 ? ilm : nil
+        if let internalLM {
+            for i in 0..<n where scores.data[i] > -.infinity { scores.data[i] -= internalWeight * internalLM.data[i] }
         }
-        for r in repeats where Int(r) < n && scores.data[Int(r)] > -.infinity {
-            scores.data[Int(r)] += Float(meanBonus!) - (weight * (lm.data[Int(r)] + shift) + lengthBonus)
+        // A repeat's whole fusion term, internal LM included, is replaced by the mean.
+        for r in repeats.map(Int.init) where r < n && scores.data[r] > -.infinity {
+            scores.data[r] += Float(meanBonus!) - (weight * (lm.data[r] + shift) + lengthBonus - (internalLM.map { internalWeight * $0.data[r] } ?? 0))
         }
     }
 
