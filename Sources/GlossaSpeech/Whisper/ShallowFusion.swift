@@ -141,9 +141,8 @@ public struct ShallowFusion {
     }
 
     /// The internal LM's log-probabilities over text tokens alone (the ids below end-of-text)
-    /// from the audio-free decoder's logits row.
-    func internalLogProbs(_ logits: Tensor) -> Tensor {
-        let row = logits.copy()
+    /// from the audio-free decoder's logits row, normalised in place (the caller owns the row).
+    func internalLogProbs(_ row: Tensor) -> Tensor {
         let n = Int(endOfText)
         let lse = RowMath.logsumexpRow(row.data, n)
         for i in 0..<n { row.data[i] -= lse }

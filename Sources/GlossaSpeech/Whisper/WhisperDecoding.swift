@@ -192,8 +192,9 @@ struct WhisperWindowDecoder {
             // states (the decoder without the audio) when fusion subtracts it. Two calls, not one
             // of twice the rows: each 5-row product is bound by reading the weights, so a
             // 10-row one would cost about as much as the two.
+            let tokens = next.map { $0.tokens.last! }
             var states = next.map(\.state)
-            let logits = model.decodeStep(next.map { $0.tokens.last! }, states: &states)
+            let logits = model.decodeStep(tokens, states: &states)
             for b in next.indices {
                 next[b].state = states[b]
                 next[b].logits = logits.rows(b..<(b + 1)).copy()
@@ -201,7 +202,7 @@ struct WhisperWindowDecoder {
             if let fusion, next[0].ilmState != nil {
                 var internalStates = next.map { $0.ilmState! }
                 for b in next.indices { next[b].ilmState = nil }  // one reference fewer to the cache pages
-                let internalLogits = model.decodeStep(next.map { $0.tokens.last! }, states: &internalStates)
+                let internalLogits = model.decodeStep(tokens, states: &internalStates)
                 for b in next.indices {
                     next[b].ilmState = internalStates[b]
                     next[b].ilmLogProbs = fusion.internalLogProbs(internalLogits.rows(b..<(b + 1)).copy())
