@@ -12,7 +12,7 @@ public enum BLAS {
 
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
     /// Falls through to sgemv when m == 1, where a matrix-vector product is the right kernel, and
-    /// to `SkinnyGemm` for 2–8 rows of A against a transposed B.
+    /// to `SkinnyGemm` for 2–10 rows of A against a transposed B.
     public static func gemm(
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,

@@ -10,9 +10,11 @@ import CPrefetch
 /// dotted with all m rows of A while it sits in L1, so a step costs one pass over the weights,
 /// the memory-bandwidth bound of decoding. Rows of B are split over Parallel's threads.
 public enum SkinnyGemm {
-    public static let maxRows = 8
-    /// Rows of B ahead to prefetch: measured on the 106 MB head, 4–8 rows ahead beat the
-    /// hardware prefetcher alone by ~25% (9.1 → 7.2 ms on two cores); fewer or more, less.
+    /// 10: a beam of 5 and its 5 internal-LM states (shallow fusion with ILME) share one step.
+    public static let maxRows = 10
+    /// Rows of B ahead to prefetch (into L2: see the CPrefetch shim): measured on the 106 MB
+    /// head, 4–8 rows ahead beat the hardware prefetcher alone by ~25% (9.1 → 7.2 ms on two
+    /// cores); fewer or more, less.
     static let prefetchRows = 6
 
     public static func multiplyTransposed(m: Int, n: Int, k: Int, alpha: Float,

@@ -63,4 +63,34 @@ final class WhisperConformanceTests: XCTestCase {
         XCTAssertLessThanOrEqual(step.rows(0..<1).maxAbsDifference(reference.rows(6..<7)), tolerance)
         XCTAssertLessThanOrEqual(step.rows(1..<2).maxAbsDifference(reference.rows(5..<6)), tolerance)
     }
+
+    /// The beam search's step: beams with audio, then their audio-free states, in one call.
+    /// Each row must equal the same row stepped in a call of its own kind, to the bit (the
+    /// fused transcripts do not depend on the batching), and match transformers.
+    func testOneStepTakesBeamsThenTheirAudioFreeStates() throws {
+        let (model, expected, ids, internalReference, tolerance) = try fixture("internal_logits")
+        let heardReference = try expected.tensor("logits")
+        let audio = model.encode(try expected.tensor("input_features"))
+        // Two beams forked from one state (so they share its audio): after 6 tokens and after 5.
+        func prefixes(_ audio: Tensor?) -> [WhisperModel.DecoderState] {
+            var short = model.makeDecoderState(audio: audio)
+            _ = model.decode(Array(ids[..<5]), state: &short)
+            var long = short
+            _ = model.decode([ids[5]], state: &long)
+            return [long, short]
+        }
+        let tokens = [ids[6], ids[5]]
+        var heard = prefixes(audio), unheard = prefixes(nil)
+        var mixed = heard + unheard
+        let together = model.decodeStep(tokens + tokens, states: &mixed)
+        let apart = [model.decodeStep(tokens, states: &heard), model.decodeStep(tokens, states: &unheard)]
+        for row in 0..<4 {
+            let own = apart[row / 2].rows((row % 2)..<(row % 2 + 1))
+            XCTAssertEqual(together.rows(row..<(row + 1)).maxAbsDifference(own), 0, "row \(row)")
+            let reference = row < 2 ? heardReference : internalReference
+            let position = 6 - row % 2
+            XCTAssertLessThanOrEqual(together.rows(row..<(row + 1)).maxAbsDifference(reference.rows(position..<(position + 1))), tolerance, "row \(row)")
+        }
+        XCTAssertEqual(mixed.map(\.length), [7, 6, 7, 6])
+    }
 }

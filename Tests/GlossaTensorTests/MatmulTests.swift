@@ -35,7 +35,7 @@ final class MatmulTests: XCTestCase {
         }
     }
 
-    /// The skinny path (2–8 rows of A against a transposed B) against the Double reference:
+    /// The skinny path (2–10 rows of A against a transposed B) against the Double reference:
     /// every row count, k with and without a 16-lane tail, n odd and across the thread split
     /// and prefetch distance, strided operands (a head's slice of a wider matrix), alpha/beta.
     func testSkinnyPathMatchesTheReference() {

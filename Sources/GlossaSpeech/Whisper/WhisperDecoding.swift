@@ -188,24 +188,26 @@ struct WhisperWindowDecoder {
                     }
                 }
             }
-            // One batched decoder step for all surviving beams, and one for their internal-LM
-            // states (the decoder without the audio) when fusion subtracts it. Two calls, not one
-            // of twice the rows: each 5-row product is bound by reading the weights, so a
-            // 10-row one would cost about as much as the two.
+            // One batched decoder step for all surviving beams and, when fusion subtracts the
+            // internal LM, their audio-free states in the same call: the step is bound by
+            // reading the weights, which the extra rows share (`bench blas`: the head at 10 rows
+            // costs about 1.5× 5 rows, not 2×).
             let tokens = next.map { $0.tokens.last! }
+            let subtracting = fusion != nil && next[0].ilmState != nil
             var states = next.map(\.state)
-            let logits = model.decodeStep(tokens, states: &states)
+            if subtracting {
+                states += next.map { $0.ilmState! }
+                for b in next.indices { next[b].ilmState = nil }  // one reference fewer to the cache pages
+            }
+            let logits = model.decodeStep(subtracting ? tokens + tokens : tokens, states: &states)
             for b in next.indices {
                 next[b].state = states[b]
                 next[b].logits = logits.rows(b..<(b + 1)).copy()
             }
-            if let fusion, next[0].ilmState != nil {
-                var internalStates = next.map { $0.ilmState! }
-                for b in next.indices { next[b].ilmState = nil }  // one reference fewer to the cache pages
-                let internalLogits = model.decodeStep(tokens, states: &internalStates)
+            if let fusion, subtracting {
                 for b in next.indices {
-                    next[b].ilmState = internalStates[b]
-                    next[b].ilmLogProbs = fusion.internalLogProbs(internalLogits.rows(b..<(b + 1)).copy())
+                    next[b].ilmState = states[next.count + b]
+                    next[b].ilmLogProbs = fusion.internalLogProbs(logits.rows((next.count + b)..<(next.count + b + 1)).copy())
                 }
             }
             beams = next

@@ -133,15 +133,18 @@ public final class WhisperModel {
     /// result is the next-token logits after `tokens[b]` appended to `states[b]`. The
     /// projections, cross-attention and head run once for all rows (one sgemm each instead of
     /// one sgemv per beam); only self-attention reads each beam's own cache. States without
-    /// audio (the internal-LM estimate) skip cross-attention; one call takes one kind.
+    /// audio (the internal-LM estimate) skip cross-attention. They may share the call, after
+    /// the states with audio: the beams and their internal LMs then read the weights once per
+    /// step, not twice, and each row's arithmetic is the same as in a call of its own kind.
     public func decodeStep(_ tokens: [Int32], states: inout [DecoderState]) -> Tensor {
         precondition(tokens.count == states.count && !tokens.isEmpty, "one token per state")
         let rows = tokens.count, width = dimensions.width
-        let heard = !states[0].crossKeys.isEmpty
+        let heardRows = states.prefix { !$0.crossKeys.isEmpty }.count
         var x = tokenEmbedding(tokens)
         for b in 0..<rows {
             precondition(states[b].length < dimensions.textContext, "decoder context of \(dimensions.textContext) tokens exceeded")
-            precondition(states[b].crossKeys.first?.storage === states[0].crossKeys.first?.storage, "decodeStep needs states of one audio (or all without)")
+            precondition(b < heardRows ? states[b].crossKeys[0].storage === states[0].crossKeys[0].storage : states[b].crossKeys.isEmpty,
+                         "decodeStep needs states of one audio, then states without audio")
             Vec.add(x.data + b * width, decoderPositions.data + states[b].length * width, x.data + b * width, width)
         }
         for (i, layer) in decoderLayers.enumerated() {
@@ -158,10 +161,12 @@ public final class WhisperModel {
                 attended.row(b).assign(a.core.forward(q: q.rows(b..<(b + 1)), k: keys, v: values, batch: 1))
             }
             x = x + a.out(attended)
-            if heard {
+            if heardRows > 0 {
                 let c = layer.crossAttention
-                // All rows attend to the same encoder output: rows act as queries of one sequence.
-                x = x + c.out(c.core.forward(q: c.query(layer.crossNorm(x)), k: states[0].crossKeys[i], v: states[0].crossValues[i], batch: 1))
+                // All rows with audio attend to the same encoder output: they act as queries of one sequence.
+                let heard = x.rows(0..<heardRows)
+                let crossed = c.out(c.core.forward(q: c.query(layer.crossNorm(heard)), k: states[0].crossKeys[i], v: states[0].crossValues[i], batch: 1))
+                Vec.add(heard.data, crossed.data, heard.data, heardRows * width)
             }
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
