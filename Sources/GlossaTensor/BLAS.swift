@@ -10,9 +10,18 @@ public enum BLAS {
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
-    /// C[m×n] = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
-    /// Falls through to sgemv when m == 1, where a matrix-vector product is the right kernel, and
-    /// to `SkinnyGemm` for 2–10 rows of A against a transposed B.
+    /// The kernels `gemm` dispatches to.
+    public enum Kernel: String { case sgemv, skinny, sgemm }
+
+    /// sgemv when m == 1, where a matrix-vector product is the right kernel; `SkinnyGemm` for
+    /// 2–10 rows of A against a transposed B; sgemm otherwise.
+    public static func kernel(transA: Bool = false, transB: Bool, m: Int) -> Kernel {
+        if m == 1 && !transA { return .sgemv }
+        return m <= SkinnyGemm.maxRows && !transA && transB ? .skinny : .sgemm
+    }
+
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n, through the
+    /// kernel `kernel(transA:transB:m:)` picks.
     public static func gemm(
         transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int,
@@ -28,21 +37,20 @@ public enum BLAS {
             scaleRows(c, m: m, n: n, ldc: ldc, beta: beta)
             return
         }
-        if m == 1 && !transA {
+        switch kernel(transA: transA, transB: transB, m: m) {
+        case .sgemv:
             // Row vector a (stride 1 when !transA) times op(B).
             // c = op(B)ᵀ·a: when B is [n, k] (transB) that is B·a, else Bᵀ·a with B [k, n].
             cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
                         Int32(transB ? n : k), Int32(transB ? k : n),
                         alpha, b, Int32(ldb), a, 1, beta, c, 1)
-            return
-        }
-        if m <= SkinnyGemm.maxRows && !transA && transB {
+        case .skinny:
             // A few rows through a weight matrix (beam or draft steps): sgemm would repack all of B.
             SkinnyGemm.multiplyTransposed(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-            return
+        case .sgemm:
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The raw sgemm with no sgemv shortcut, used by the benchmark as the machine's peak.

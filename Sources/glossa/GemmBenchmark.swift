@@ -9,8 +9,8 @@ struct GemmShape: Codable {
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     /// Shapes of 512 and more on every side, where the 80%-of-peak target applies.
     var isLarge: Bool { min(m, n, k) >= 512 }
-    /// The kernel `matmul` picks for this shape (BLAS.gemm's dispatch).
-    var kernel: String { m == 1 ? "sgemv" : m <= SkinnyGemm.maxRows && transposeB ? "skinny" : "sgemm" }
+    /// The kernel `matmul` picks for this shape.
+    var kernel: String { BLAS.kernel(transB: transposeB, m: m).rawValue }
 }
 
 struct GemmResult: Codable {

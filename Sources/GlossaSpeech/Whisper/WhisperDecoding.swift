@@ -193,7 +193,7 @@ struct WhisperWindowDecoder {
             // 106 MB head, is bound by reading it, which the extra rows share (`bench blas`:
             // 5.2 ms at 10 rows, 3.6 ms at 5).
             let tokens = next.map { $0.tokens.last! }
-            let subtracting = fusion != nil && next[0].ilmState != nil
+            let subtracting = next[0].ilmState != nil  // set only under fusion with μ ≠ 0
             var states = next.map(\.state)
             if subtracting {
                 states += next.map { $0.ilmState! }
