@@ -10,6 +10,14 @@ public enum BLAS {
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel set OpenBLAS chose for this CPU ("Haswell", "SkylakeX", …). A CPU model its
+    /// build does not know gets the generic "Prescott" kernels, several times slower; the
+    /// OPENBLAS_CORETYPE environment variable overrides the choice.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name).trimmingCharacters(in: .whitespaces)
+    }
+
     /// The kernels `gemm` dispatches to.
     public enum Kernel: String { case sgemv, skinny, sgemm }
 

@@ -10,8 +10,12 @@ struct BenchBLAS: ParsableCommand {
         discussion: """
         The peak is the best plain cblas_sgemm rate on square 512, 1024 and 2048 matrices, \
         measured first in the same run. Every model shape then goes through Glossa's \
-        `matmul` (sgemm, or sgemv for a single row) and is reported as a ratio of that peak. \
-        The single-row case is memory-bound, so its bandwidth (GB/s) is the figure to read.
+        `matmul` (sgemv for one row, Glossa's skinny kernel for 2–10 rows against a \
+        transposed weight, sgemm otherwise) and is reported as a ratio of that peak. The \
+        sgemv and skinny cases are bound by reading the weights, so their bandwidth (GB/s) is \
+        the figure to read there. The header names OpenBLAS's kernel set: a CPU model the \
+        installed OpenBLAS does not know gets its generic Prescott kernels (OPENBLAS_CORETYPE \
+        overrides the choice).
 
         Target: ≥ 80% of peak on shapes of 512 and more on every side.
 
@@ -40,6 +44,7 @@ struct BenchBLAS: ParsableCommand {
 
     struct Report: Codable {
         let threads: Int
+        let openblasCore: String
         let peakGflops: Double
         let peakSize: Int
         let results: [GemmResult]
@@ -62,7 +67,7 @@ struct BenchBLAS: ParsableCommand {
         progress.finish()
         let large = results.filter { $0.shape.isLarge }.map(\.ratioToPeak)
         let minLarge = large.min() ?? 0
-        let report = Report(threads: threads, peakGflops: peak.gflops, peakSize: peak.size, results: results,
+        let report = Report(threads: threads, openblasCore: BLAS.coreName, peakGflops: peak.gflops, peakSize: peak.size, results: results,
                             minimumLargeShapeRatio: minLarge, meetsTarget: minLarge >= 0.8)
         if json {
             try printJSON(report)
@@ -72,7 +77,8 @@ struct BenchBLAS: ParsableCommand {
     }
 
     private func printTable(_ r: Report) {
-        print(String(format: "sgemm peak: %.1f GFLOP/s (best plain cblas_sgemm, %d³, %d threads)", r.peakGflops, r.peakSize, r.threads))
+        print(String(format: "sgemm peak: %.1f GFLOP/s (best plain cblas_sgemm, %d³, %d threads, OpenBLAS kernels: %@)",
+                     r.peakGflops, r.peakSize, r.threads, r.openblasCore))
         print("")
         let header = "shape".padding(toLength: 44, withPad: " ", startingAt: 0) + "   m ×     n ×    k  kernel   GFLOP/s  of peak   GB/s"
         print(header)

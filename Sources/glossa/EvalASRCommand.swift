@@ -31,7 +31,7 @@ struct EvalASR: ParsableCommand {
     @Option(help: "Language code or auto.") var language = "auto"
     @Option(help: "Beam size; 1 is greedy.") var beam = 5
     @OptionGroup var fusion: FusionOptions
-    @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (deterministic; what fusion is measured with).")
+    @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (the faster-whisper comparison in docs/asr.md runs so).")
     var noFallback = false
     @Option(help: "Score only the first N utterances of the manifest.") var limit: Int?
     @Flag(help: "Print JSON, with every utterance's hypothesis.") var json = false

@@ -41,6 +41,9 @@ enum GemmBenchmark {
         GemmShape(name: "LM decode head, 1 token (sgemv)", m: 1, n: 50258, k: 512, transposeB: true),
         GemmShape(name: "Whisper head, beam 5 (skinny)", m: 5, n: 51865, k: 512, transposeB: true),
         GemmShape(name: "Whisper head, 10 rows (beam 5 + internal LM)", m: 10, n: 51865, k: 512, transposeB: true),
+        GemmShape(name: "Whisper decoder fc1, beam 5 (512 → 2048)", m: 5, n: 2048, k: 512, transposeB: true),
+        GemmShape(name: "Whisper decoder fc1, 10 rows", m: 10, n: 2048, k: 512, transposeB: true),
+        GemmShape(name: "Whisper decoder fc2, 10 rows (2048 → 512)", m: 10, n: 512, k: 2048, transposeB: true),
     ]
 
     /// Seconds per call, averaged over as many calls as fit in `minSeconds` (after one warm-up).

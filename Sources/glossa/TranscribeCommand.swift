@@ -11,7 +11,8 @@ struct Transcribe: ParsableCommand {
         discussion: """
         Reads WAV, FLAC, Ogg and AIFF at any rate and channel count (mixed to mono, resampled to \
         16 kHz). Long audio is decoded in 30 s windows as openai/whisper does: beam search \
-        (--beam, default 5), temperature fallback on repetition or low confidence, the previous \
+        (--beam, default 5), temperature fallback on repetition or low confidence (keeping the \
+        surest decoding when every temperature fails, as faster-whisper does), the previous \
         text as context, segment timestamps. --model is a folder with a CTranslate2 model.bin and \
         tokenizer.json; `make models` provides models/whisper-base (multilingual, the default) and \
         models/whisper-tiny.en. Beam search is shallow-fused with the shipped LM by default \
@@ -38,7 +39,7 @@ struct Transcribe: ParsableCommand {
     var outputDirectory: String?
     @Flag(help: "Translate to English instead of transcribing (multilingual models).") var translate = false
     @OptionGroup var fusion: FusionOptions
-    @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (deterministic; what fusion is measured with).")
+    @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (the faster-whisper comparison in docs/asr.md runs so).")
     var noFallback = false
     @Flag(name: .customLong("no-timestamps"), help: "Decode without timestamp tokens (one segment per window).") var noTimestamps = false
 

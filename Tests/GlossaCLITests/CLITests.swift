@@ -19,6 +19,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertGreaterThan(report["peakGflops"] as! Double, 1)
+        XCTAssertFalse((report["openblasCore"] as! String).isEmpty, "the report names OpenBLAS's kernel set")
         let results = report["results"] as! [[String: Any]]
         XCTAssertGreaterThanOrEqual(results.count, 10)
         XCTAssertTrue(results.allSatisfy { ($0["ratioToPeak"] as! Double) > 0 })
