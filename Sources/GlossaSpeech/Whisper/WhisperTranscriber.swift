@@ -6,8 +6,7 @@ import GlossaTensor
 /// openai/whisper transcribe.py's long-form algorithm: 30 s windows advanced by the last
 /// timestamp, the previous text as prompt, temperature fallback on repetition
 /// (compression ratio > 2.4; under fusion also a repeated 4-word sequence, see
-/// `ShallowFusion.repeatsWords`) or low confidence (mean log-prob < −1), keeping the surest
-/// decoding when every temperature fails (faster-whisper's rule), and silence skipping.
+/// `ShallowFusion.repeatsWords`) or low confidence (mean log-prob < −1), and silence skipping.
 public final class WhisperTranscriber {
     public struct Options {
         /// ISO code ("en", "de", …) or nil to detect from the first window (multilingual models).
@@ -136,8 +135,18 @@ public final class WhisperTranscriber {
             let prefix = try prompt(previous: Array(allTokens[promptResetSince...]), language: language, options: options)
 
             let lmContext = allTokens.filter(vocabulary.isText)
-            let (result, finalTemperature) = decodeWithFallback(decoder, audio: audio, prompt: prefix, lmContext: lmContext,
-                                                                previousText: previousText, options: options)
+            var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0],
+                                        seed: options.seed, lmContext: lmContext)
+            for t in fallbackTemperatures(options) {
+                // A fused window is also checked for the short loops the LM encourages.
+                let loops = result.compressionRatio > options.compressionRatioThreshold
+                    || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
+                var needsFallback = loops || result.averageLogProb < options.logProbThreshold
+                if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
+                if !needsFallback { break }
+                result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t,
+                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
+            }
             if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold {
                 seek += segmentSize  // silence
                 continue
@@ -153,59 +162,21 @@ public final class WhisperTranscriber {
                 onSegment?(s)
             }
             seek += advance.map { max(1, $0) } ?? segmentSize
-            if !options.conditionOnPreviousText || finalTemperature > 0.5 { promptResetSince = allTokens.count }
+            if !options.conditionOnPreviousText || result.temperature > 0.5 { promptResetSince = allTokens.count }
         }
         return Transcript(language: language, segments: segments)
     }
 
-    /// One window decoded with transcribe.py's temperature fallback: each decoding that repeats
-    /// itself (compression ratio; under fusion also a repeated word sequence) or is unsure of
-    /// itself (mean log-probability below the threshold), unless the window is silence, is followed
-    /// by the next in `fallbackTemperatures`. When every one fails, the result is the surest of
-    /// those that do not repeat themselves (of all, if each does), as faster-whisper's
-    /// generate_with_fallback picks it (`max(below_cr_threshold_results or all_results)`), not the
-    /// last, most random one as transcribe.py keeps it. Returns it with the last temperature
-    /// tried, which decides the prompt reset (faster-whisper passes the same on).
-    func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
-                            previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
-        var result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: options.temperatures[0],
-                                    seed: options.seed, lmContext: lmContext)
-        let retries = fallbackTemperatures(options)
-        var tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)] = []
-        for attempt in 0...retries.count {
-            if attempt > 0 {
-                let (t, fused) = retries[attempt - 1]
-                result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: t,
-                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: fused)
-            }
-            let repeats = result.compressionRatio > options.compressionRatioThreshold
-                || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
-            let unsure = result.averageLogProb < options.logProbThreshold
-            let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure
-            if silence || !(repeats || unsure) { return (result, result.temperature) }
-            tried.append((result, repeats))
-        }
-        return (Self.surest(tried), result.temperature)
-    }
-
-    /// faster-whisper's pick when every temperature failed: the best mean log-probability among
-    /// the decodings that do not repeat themselves, or among all when each does; the earliest of
-    /// equals (`tried` is in the order decoded, never empty).
-    static func surest(_ tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)]) -> WhisperWindowDecoder.Result {
-        let unrepeated = tried.filter { !$0.repeats }
-        return (unrepeated.isEmpty ? tried : unrepeated).map(\.result).max { $0.averageLogProb < $1.averageLogProb }!
-    }
-
-    /// The decodings tried, in order, after the first (fused when fusion is on) fails its checks:
-    /// transcribe.py's rising temperatures. A transformer LM that has a loop in its context
-    /// predicts the next repeat almost surely, so under fusion a window that failed is first
-    /// decoded again at the same temperature without the LM; the sampled decodings are fused
-    /// again, so the LM also steers the text sampled where whisper is unsure (a sampled window's
-    /// loops fall back like the first's). With one temperature (`--no-fallback`) nothing is retried.
-    func fallbackTemperatures(_ options: Options) -> [(temperature: Float, fused: Bool)] {
+    /// The decodings tried, in order, after the first (fused when fusion is on) fails the
+    /// repetition or confidence check: transcribe.py's rising temperatures, without the LM. A
+    /// transformer LM that has a loop in its context predicts the next repeat almost surely, so
+    /// a window that failed with fusion is first decoded again at the same temperature without
+    /// it, and only then sampled: fusion steers the windows whisper reads, and a window whisper
+    /// cannot read falls back exactly as it would without fusion, at the unfused cost. With one
+    /// temperature (`--no-fallback`) nothing is retried.
+    func fallbackTemperatures(_ options: Options) -> [Float] {
         guard options.temperatures.count > 1 else { return [] }
-        let fused = options.fusion?.isActive == true
-        return (fused ? [(options.temperatures[0], false)] : []) + options.temperatures.dropFirst().map { ($0, fused) }
+        return (options.fusion?.isActive == true ? [options.temperatures[0]] : []) + options.temperatures.dropFirst()
     }
 
     /// Segments from the window's tokens (transcribe.py): consecutive timestamp pairs close a
