@@ -11,9 +11,10 @@ struct BenchBLAS: ParsableCommand {
         The peak is the best plain cblas_sgemm rate on square 512, 1024 and 2048 matrices, \
         measured first in the same run. Every model shape then goes through Glossa's \
         `matmul` (sgemv for one row, Glossa's skinny kernel for 2–10 rows against a \
-        transposed weight, sgemm otherwise) and is reported as a ratio of that peak. The \
-        sgemv and skinny cases are bound by reading the weights, so their bandwidth (GB/s) is \
-        the figure to read there. The header names OpenBLAS's kernel set: a CPU model the \
+        transposed weight, sgemm otherwise) and is reported as a ratio of that peak. sgemv, \
+        and the skinny kernel on a large weight (Whisper's head), are bound by reading the \
+        weights, so their bandwidth (GB/s) is the figure to read there; on the decoder's small \
+        matrices, which stay in cache, the skinny kernel is bound by arithmetic. The header names OpenBLAS's kernel set: a CPU model the \
         installed OpenBLAS does not know gets its generic Prescott kernels (OPENBLAS_CORETYPE \
         overrides the choice).
 
