@@ -14,9 +14,9 @@ struct BenchBLAS: ParsableCommand {
         transposed weight, sgemm otherwise) and is reported as a ratio of that peak. sgemv, \
         and the skinny kernel on a large weight (Whisper's head), are bound by reading the \
         weights, so their bandwidth (GB/s) is the figure to read there; on the decoder's small \
-        matrices, which stay in cache, the skinny kernel is bound by arithmetic. The header names OpenBLAS's kernel set: a CPU model the \
-        installed OpenBLAS does not know gets its generic Prescott kernels (OPENBLAS_CORETYPE \
-        overrides the choice).
+        matrices, which stay in cache, the skinny kernel is bound by arithmetic. The header \
+        names OpenBLAS's kernel set: a CPU model the installed OpenBLAS does not know gets its \
+        generic Prescott kernels (OPENBLAS_CORETYPE overrides the choice).
 
         Target: ≥ 80% of peak on shapes of 512 and more on every side.
 
