@@ -6,7 +6,8 @@ import GlossaTensor
 /// openai/whisper transcribe.py's long-form algorithm: 30 s windows advanced by the last
 /// timestamp, the previous text as prompt, temperature fallback on repetition
 /// (compression ratio > 2.4; under fusion also a repeated 4-word sequence, see
-/// `ShallowFusion.repeatsWords`) or low confidence (mean log-prob < −1), and silence skipping.
+/// `ShallowFusion.repeatsWords`) or low confidence (mean log-prob < −1), keeping the surest
+/// decoding when every temperature fails (faster-whisper's rule), and silence skipping.
 public final class WhisperTranscriber {
     public struct Options {
         /// ISO code ("en", "de", …) or nil to detect from the first window (multilingual models).
@@ -135,18 +136,8 @@ public final class WhisperTranscriber {
             let prefix = try prompt(previous: Array(allTokens[promptResetSince...]), language: language, options: options)
 
             let lmContext = allTokens.filter(vocabulary.isText)
-            var result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: options.temperatures[0],
-                                        seed: options.seed, lmContext: lmContext)
-            for t in fallbackTemperatures(options) {
-                // A fused window is also checked for the short loops the LM encourages.
-                let loops = result.compressionRatio > options.compressionRatioThreshold
-                    || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
-                var needsFallback = loops || result.averageLogProb < options.logProbThreshold
-                if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold { needsFallback = false }
-                if !needsFallback { break }
-                result = decoder.decode(audio: audio, prompt: prefix, beamSize: options.beamSize, temperature: t,
-                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
-            }
+            let (result, lastTemperature) = decodeWithFallback(decoder, audio: audio, prompt: prefix, lmContext: lmContext,
+                                                               previousText: previousText, options: options)
             if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold {
                 seek += segmentSize  // silence
                 continue
@@ -162,9 +153,58 @@ public final class WhisperTranscriber {
                 onSegment?(s)
             }
             seek += advance.map { max(1, $0) } ?? segmentSize
-            if !options.conditionOnPreviousText || result.temperature > 0.5 { promptResetSince = allTokens.count }
+            if !options.conditionOnPreviousText || lastTemperature > 0.5 { promptResetSince = allTokens.count }
         }
         return Transcript(language: language, segments: segments)
+    }
+
+    /// One window decoded with transcribe.py's temperature fallback: a decoding that repeats
+    /// itself (compression ratio; under fusion also a repeated word sequence) or is unsure of
+    /// itself (mean log-probability below the threshold), unless the window is silence, is followed
+    /// by the next in `fallbackTemperatures`. When every one fails, the result is the surest of
+    /// those that do not repeat themselves (of all, if each does), as faster-whisper's
+    /// generate_with_fallback picks it (`max(below_cr_threshold_results or all_results)`), not the
+    /// last, most random one that transcribe.py keeps. "Surest" is by the score the decoding
+    /// maximises: whisper's mean log-probability, and under fusion the fused score per token,
+    /// so the LM that steered the first decoding also judges the unfused fallbacks
+    /// (`WhisperWindowDecoder.fusionTerms`). Returns it with the last temperature tried, which
+    /// decides the prompt reset (faster-whisper passes the same on).
+    func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
+                            previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
+        var result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: options.temperatures[0],
+                                    seed: options.seed, lmContext: lmContext)
+        let retries = fallbackTemperatures(options)
+        var tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)] = []
+        for attempt in 0...retries.count {
+            if attempt > 0 {
+                let t = retries[attempt - 1]
+                result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: t,
+                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
+            }
+            // A fused window is also checked for the short loops the LM encourages.
+            let repeats = result.compressionRatio > options.compressionRatioThreshold
+                || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
+            let unsure = result.averageLogProb < options.logProbThreshold
+            let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure
+            if silence || !(repeats || unsure) || retries.isEmpty { return (result, result.temperature) }
+            tried.append((result, repeats))
+        }
+        let fused = options.fusion?.isActive == true
+        return (Self.surest(tried) { r in
+            guard fused else { return r.averageLogProb }
+            let terms = r.fused ? r.fusionSum : decoder.fusionTerms(of: r.tokens, prompt: prompt, lmContext: lmContext)
+            return (r.sumLogProb + terms) / Double(r.tokens.count + 1)
+        }, result.temperature)
+    }
+
+    /// faster-whisper's pick when every temperature failed: the best `score` among the
+    /// decodings that do not repeat themselves, or among all when each does; the earliest of
+    /// equals (`tried` is in the order decoded, never empty). Scores only the candidates.
+    static func surest(_ tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)],
+                       score: (WhisperWindowDecoder.Result) -> Double) -> WhisperWindowDecoder.Result {
+        let unrepeated = tried.filter { !$0.repeats }
+        let scored = (unrepeated.isEmpty ? tried : unrepeated).map { ($0.result, score($0.result)) }
+        return scored.max { $0.1 < $1.1 }!.0
     }
 
     /// The decodings tried, in order, after the first (fused when fusion is on) fails the
