@@ -12,8 +12,7 @@ struct Transcribe: ParsableCommand {
         Reads WAV, FLAC, Ogg and AIFF at any rate and channel count (mixed to mono, resampled to \
         16 kHz). Long audio is decoded in 30 s windows as openai/whisper does: beam search \
         (--beam, default 5), temperature fallback on repetition or low confidence (keeping the \
-        surest decoding when every temperature fails, as faster-whisper does; under fusion, surest \
-        by the fused score), the previous \
+        surest decoding when every temperature fails, as faster-whisper does), the previous \
         text as context, segment timestamps. --model is a folder with a CTranslate2 model.bin and \
         tokenizer.json; `make models` provides models/whisper-base (multilingual, the default) and \
         models/whisper-tiny.en. Beam search is shallow-fused with the shipped LM by default \

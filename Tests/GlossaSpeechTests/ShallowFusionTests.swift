@@ -181,36 +181,6 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertEqual(without.data[3], 0, "μ = 0: no term")
     }
 
-    /// Scoring a decoding afterwards (`fusionTerms`, one pass of the LM and of the audio-free
-    /// decoder) gives the fusion terms it got while the LM steered it, with and without
-    /// transcript context: the fallback's pick compares fused and unfused decodings on that one
-    /// scale.
-    func testRescoringADecodingGivesTheTermsFusionGaveIt() throws {
-        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
-        let vocabulary = transcriber.vocabulary
-        let cfg = TransformerConfig.llamaStyle(vocabulary: Int(vocabulary.endOfText) + 1, hidden: 16, layers: 1, heads: 2, kvHeads: 2,
-                                               intermediate: 16, tied: false)
-        var fusion = try ShallowFusion(model: RandomInitialization.llamaStyle(cfg, seed: 3), tokenizer: vocabulary.tokenizer,
-                                       whisper: vocabulary, weight: 0.5, lengthBonus: 0.1)
-        fusion.internalWeight = 0.25
-        let decoder = WhisperWindowDecoder(model: transcriber.model, vocabulary: vocabulary,
-                                           filters: WhisperLogitFilters(vocabulary: vocabulary, timestamps: true), sampleLength: 16, fusion: fusion)
-        let samples = try AudioFile.read(sample)
-        let mel = transcriber.frontEnd(samples, padding: 3000 * LogMelSpectrogram.hop)
-        let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: 3000, width: 3000))
-        let prompt = try transcriber.prompt(previous: [], language: nil, options: .init())
-        // Beam search without context, greedy after some (debug builds decode slowly).
-        for (context, beam) in [([], 2), (vocabulary.tokenizer.encode(" The help pages."), 1)] {
-            let r = decoder.decode(audio: audio, prompt: prompt, beamSize: beam, temperature: 0, seed: 0, lmContext: context)
-            XCTAssertTrue(r.fused)
-            XCTAssertGreaterThan(r.tokens.filter(vocabulary.isText).count, 3)
-            let rescored = decoder.fusionTerms(of: r.tokens, prompt: prompt, lmContext: context)
-            XCTAssertEqual(rescored, r.fusionSum, accuracy: 1e-3 * abs(r.fusionSum), "beam \(beam), context \(context.count) tokens")
-        }
-        let unfused = decoder.decode(audio: audio, prompt: prompt, beamSize: 1, temperature: 0, seed: 0, fused: false)
-        XCTAssertEqual(unfused.fusionSum, 0)
-    }
-
     func testMismatchedVocabulariesAreRefused() throws {
         let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
         let multilingual = try ByteLevelBPETokenizer(path: modelFile("whisper-base/tokenizer.json"))

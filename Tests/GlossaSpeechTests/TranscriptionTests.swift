@@ -33,8 +33,8 @@ final class TranscriptionTests: XCTestCase {
     }
 
     /// When every temperature fails its checks, the window keeps its surest decoding: the best
-    /// score among those that do not repeat themselves (among all when each does), the earliest
-    /// of equals; faster-whisper's rule, where transcribe.py keeps the last.
+    /// mean log-probability among those that do not repeat themselves (among all when each
+    /// does), the earliest of equals; faster-whisper's rule, where transcribe.py keeps the last.
     func testWhenEveryTemperatureFailsTheSurestDecodingIsKept() {
         func decoding(_ temperature: Float, meanLogProb: Double) -> WhisperWindowDecoder.Result {
             // 3 tokens + end-of-text: the mean is over 4.
@@ -43,15 +43,13 @@ final class TranscriptionTests: XCTestCase {
         }
         let greedy = decoding(0, meanLogProb: -1.5), loop = decoding(0.2, meanLogProb: -0.3)
         let unsure = decoding(0.4, meanLogProb: -1.2), tie = decoding(0.6, meanLogProb: -1.2), last = decoding(1, meanLogProb: -2.5)
-        func pick(_ tried: [(WhisperWindowDecoder.Result, Bool)], score: (WhisperWindowDecoder.Result) -> Double = { $0.averageLogProb }) -> Float {
-            WhisperTranscriber.surest(tried.map { (result: $0.0, repeats: $0.1) }, score: score).temperature
+        func pick(_ tried: [(WhisperWindowDecoder.Result, Bool)]) -> Float {
+            WhisperTranscriber.surest(tried.map { (result: $0.0, repeats: $0.1) }).temperature
         }
         XCTAssertEqual(pick([(greedy, false), (loop, true), (unsure, false), (tie, false), (last, false)]), 0.4,
                        "the surest that does not repeat, the earliest of equals; not the loop, not the last")
         XCTAssertEqual(pick([(greedy, true), (loop, true), (last, true)]), 0.2, "all repeat: the surest of all")
         XCTAssertEqual(pick([(last, false)]), 1)
-        // Under fusion the score is the fused one: here the LM rates the greedy decoding highest.
-        XCTAssertEqual(pick([(greedy, false), (unsure, false), (last, false)]) { -$0.sumLogProb.magnitude + ($0.temperature == 0 ? 9 : 0) }, 0)
     }
 
     /// transcribe.py's segment split: a timestamp pair closes a segment, the segment keeps its

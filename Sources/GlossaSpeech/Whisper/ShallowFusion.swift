@@ -107,35 +107,6 @@ public struct ShallowFusion {
         return tokens.indices.map { logits.rows($0..<($0 + 1)).copy().logSoftmax() }
     }
 
-    /// The LM's log-probability of each of a decoding's text tokens after `context`, as fused
-    /// decoding scores them (the same priming, the first token of a transcript unscored, nil,
-    /// and read without its space), in one forward pass.
-    func logProbs(of text: [Int32], context: [Int32]) -> [Float?] {
-        guard let head = text.first else { return [] }
-        var ids = [endOfText]
-        var tokens = Array(context.suffix(contextTokens))
-        if tokens.count == context.count, let first = tokens.first { tokens = spaceless(first) + tokens.dropFirst() }
-        ids += tokens
-        var scored = text[...]
-        var result: [Float?] = []
-        if tokens.isEmpty {
-            ids += spaceless(head)
-            scored = text.dropFirst()
-            result.append(nil)
-        }
-        guard !scored.isEmpty else { return result }
-        let firstRow = ids.count - 1  // the row that predicts scored's first token
-        ids += scored.dropLast()
-        var state = model.makeState()
-        let logits = model.forward(ids, state: &state, allLogits: true)
-        let v = logits.lastDim
-        for (j, token) in scored.enumerated() {
-            let row = logits.data + (firstRow + j) * v
-            result.append(row[Int(token)] - RowMath.logsumexpRow(row, v))
-        }
-        return result
-    }
-
     /// A token spelled without its leading space, in the LM's tokens (" Choose" → "Cho", "ose");
     /// the token itself when it has no leading space or is not whole UTF-8 on its own.
     func spaceless(_ token: Int32) -> [Int32] {

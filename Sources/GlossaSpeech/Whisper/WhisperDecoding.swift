@@ -17,9 +17,6 @@ struct WhisperWindowDecoder {
         var text: String
         /// zlib compression ratio of the text (transcribe.py's repetition check).
         var compressionRatio: Double
-        /// The fusion terms its text tokens got while the LM steered it (0 when unfused):
-        /// sumLogProb + fusionSum is the fused score the search maximised.
-        var fusionSum: Double = 0
     }
 
     let model: WhisperModel
@@ -52,39 +49,12 @@ struct WhisperWindowDecoder {
             let l = model.decode(prompt, state: &s)
             ilm = (s, fusion.internalLogProbs(l))
         }
-        let (tokens, sum, fusionSum) = temperature > 0 || beamSize <= 1
+        let (tokens, sum) = temperature > 0 || beamSize <= 1
             ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm, ilm: ilm)
             : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm, ilm: ilm)
         let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
         return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: noSpeech, temperature: temperature, fused: lm != nil, text: text,
-                      compressionRatio: Self.compressionRatio(text), fusionSum: fusionSum)
-    }
-
-    /// The fusion terms (λ·log p_LM + β − μ·log p_ILM per scored text token, summed) that
-    /// shallow fusion gives a decoding it did not steer: the LM reads `lmContext` and the
-    /// decoding's text as a fused decoding feeds it, and the audio-free decoder reads `prompt`
-    /// and the tokens, each in one pass. 0 without fusion.
-    func fusionTerms(of tokens: [Int32], prompt: [Int32], lmContext: [Int32]) -> Double {
-        guard let fusion, fusion.isActive else { return 0 }
-        let positions = tokens.indices.filter { tokens[$0] < vocabulary.endOfText }
-        let lm = fusion.logProbs(of: positions.map { tokens[$0] }, context: lmContext)
-        var internalLogits: Tensor?
-        if fusion.internalWeight != 0, !positions.isEmpty {
-            // Row k: the logits after the prompt and the tokens before positions[k]. The last
-            // token is never read, as in decoding (prompt + tokens may exceed the context by it).
-            var state = model.makeDecoderState(audio: nil)
-            internalLogits = model.decode(prompt + tokens.dropLast(), state: &state, logitRows: positions.map { prompt.count - 1 + $0 })
-        }
-        var sum = 0.0
-        for (k, p) in positions.enumerated() {
-            guard let l = lm[k] else { continue }
-            var term = fusion.weight * l + fusion.lengthBonus
-            if let internalLogits {
-                term -= fusion.internalWeight * fusion.internalLogProbs(internalLogits.rows(k..<(k + 1)).copy()).data[Int(tokens[p])]
-            }
-            sum += Double(term)
-        }
-        return sum
+                      compressionRatio: Self.compressionRatio(text))
     }
 
     /// Log-probabilities after the logit rules, in place.
@@ -97,9 +67,9 @@ struct WhisperWindowDecoder {
     }
 
     /// Greedy (or sampled) decoding; with fusion, candidates are scored by the fused score.
-    /// Returns the tokens, their ASR log-probability sum and their fusion terms' sum.
+    /// Returns the tokens and their ASR log-probability sum (fusion only steers the choice).
     private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64,
-                        lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double, Double) {
+                        lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double) {
         var state = state
         var lmState = lm?.0, lmLogProbs = lm?.1
         var ilmState = ilm?.0, ilmLogProbs = ilm?.1
@@ -146,7 +116,7 @@ struct WhisperWindowDecoder {
             logits = model.decode([next], state: &state)
             if let fusion, ilmState != nil { ilmLogProbs = fusion.internalLogProbs(model.decode([next], state: &ilmState!)) }
         }
-        return (tokens, sum, fused)
+        return (tokens, sum)
     }
 
     /// Beam search with CTranslate2's rules (BeamSearch::search in src/decoding.cc, which
@@ -161,7 +131,7 @@ struct WhisperWindowDecoder {
     /// have beamSize; inside a repetition loop those rules pick different transcripts.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
-                            lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double, Double) {
+                            lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
             /// Text tokens scored by the LM: (sum − asr) / scored is the mean fusion term.
@@ -244,7 +214,7 @@ struct WhisperWindowDecoder {
         }
         if hypotheses.isEmpty { hypotheses = beams.map { ($0.tokens, $0.sum, $0.asr) } }
         let best = hypotheses.max { $0.sum / Double(max(1, $0.tokens.count)) < $1.sum / Double(max(1, $1.tokens.count)) }!
-        return (best.tokens, best.asr, best.sum - best.asr)
+        return (best.tokens, best.asr)
     }
 
     /// One step of CTranslate2's beam rule over candidates sorted best first (their tokens, at

@@ -164,11 +164,11 @@ public final class WhisperTranscriber {
     /// by the next in `fallbackTemperatures`. When every one fails, the result is the surest of
     /// those that do not repeat themselves (of all, if each does), as faster-whisper's
     /// generate_with_fallback picks it (`max(below_cr_threshold_results or all_results)`), not the
-    /// last, most random one that transcribe.py keeps. "Surest" is by the score the decoding
-    /// maximises: whisper's mean log-probability, and under fusion the fused score per token,
-    /// so the LM that steered the first decoding also judges the unfused fallbacks
-    /// (`WhisperWindowDecoder.fusionTerms`). Returns it with the last temperature tried, which
-    /// decides the prompt reset (faster-whisper passes the same on).
+    /// last, most random one that transcribe.py keeps. "Surest" is whisper's own mean
+    /// log-probability, under fusion too: by the fused score the fused decoding, which failed
+    /// whisper's check, would win almost always, and on espeak-ng's German that kept the
+    /// fluent text the LM had steered whisper into (docs/asr.md). Returns it with the last
+    /// temperature tried, which decides the prompt reset (faster-whisper passes the same on).
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
         var result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: options.temperatures[0],
@@ -189,22 +189,15 @@ public final class WhisperTranscriber {
             if silence || !(repeats || unsure) || retries.isEmpty { return (result, result.temperature) }
             tried.append((result, repeats))
         }
-        let fused = options.fusion?.isActive == true
-        return (Self.surest(tried) { r in
-            guard fused else { return r.averageLogProb }
-            let terms = r.fused ? r.fusionSum : decoder.fusionTerms(of: r.tokens, prompt: prompt, lmContext: lmContext)
-            return (r.sumLogProb + terms) / Double(r.tokens.count + 1)
-        }, result.temperature)
+        return (Self.surest(tried), result.temperature)
     }
 
-    /// faster-whisper's pick when every temperature failed: the best `score` among the
-    /// decodings that do not repeat themselves, or among all when each does; the earliest of
-    /// equals (`tried` is in the order decoded, never empty). Scores only the candidates.
-    static func surest(_ tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)],
-                       score: (WhisperWindowDecoder.Result) -> Double) -> WhisperWindowDecoder.Result {
+    /// faster-whisper's pick when every temperature failed: the best mean log-probability among
+    /// the decodings that do not repeat themselves, or among all when each does; the earliest of
+    /// equals (`tried` is in the order decoded, never empty).
+    static func surest(_ tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)]) -> WhisperWindowDecoder.Result {
         let unrepeated = tried.filter { !$0.repeats }
-        let scored = (unrepeated.isEmpty ? tried : unrepeated).map { ($0.result, score($0.result)) }
-        return scored.max { $0.1 < $1.1 }!.0
+        return (unrepeated.isEmpty ? tried : unrepeated).map(\.result).max { $0.averageLogProb < $1.averageLogProb }!
     }
 
     /// The decodings tried, in order, after the first (fused when fusion is on) fails the
