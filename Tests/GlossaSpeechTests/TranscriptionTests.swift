@@ -52,6 +52,35 @@ final class TranscriptionTests: XCTestCase {
         XCTAssertEqual(pick([(last, false)]), 1)
     }
 
+    /// The fallback loop keeps that pick: with a confidence threshold no decoding meets, the
+    /// window's result is whichever of its decodings (greedy, then sampled at 1.0 with the
+    /// fallback's seed) has the better mean log-probability, not the last one.
+    func testTheFallbackKeepsTheSurestDecodingOfTheWindow() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        var options = WhisperTranscriber.Options()
+        options.beamSize = 1
+        options.sampleLength = 24  // debug builds decode slowly; the clip's text is 13 tokens
+        options.temperatures = [0, 1]
+        options.logProbThreshold = 0  // every mean log-probability is below 0: every decoding fails
+        let samples = try AudioFile.read(sample)
+        let frames = samples.count / LogMelSpectrogram.hop
+        let mel = transcriber.frontEnd(samples, padding: 3000 * LogMelSpectrogram.hop)
+        let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: frames, width: 3000))
+        let decoder = WhisperWindowDecoder(model: transcriber.model, vocabulary: transcriber.vocabulary,
+                                           filters: WhisperLogitFilters(vocabulary: transcriber.vocabulary, timestamps: true), sampleLength: 24)
+        let prompt = try transcriber.prompt(previous: [], language: nil, options: options)
+        let greedy = decoder.decode(audio: audio, prompt: prompt, beamSize: 1, temperature: 0, seed: 0)
+        let sampled = decoder.decode(audio: audio, prompt: prompt, beamSize: 1, temperature: 1, seed: 10)
+        XCTAssertNotEqual(normalized(greedy.text), normalized(sampled.text), "the two decodings must differ for the pick to show")
+        XCTAssertLessThan(max(greedy.compressionRatio, sampled.compressionRatio), options.compressionRatioThreshold)
+        let (surest, other) = greedy.averageLogProb >= sampled.averageLogProb ? (greedy, sampled) : (sampled, greedy)
+        let (kept, lastTemperature) = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "",
+                                                                      options: options)
+        XCTAssertEqual(kept.tokens, surest.tokens)
+        XCTAssertNotEqual(kept.tokens, other.tokens)
+        XCTAssertEqual(lastTemperature, 1, "the last temperature tried decides the prompt reset")
+    }
+
     /// transcribe.py's segment split: a timestamp pair closes a segment, the segment keeps its
     /// timestamp tokens (they prompt the next window), and an unclosed tail means "continue
     /// from the last timestamp".
