@@ -67,7 +67,8 @@ final class TranscriptionTests: XCTestCase {
         let mel = transcriber.frontEnd(samples, padding: 3000 * LogMelSpectrogram.hop)
         let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: frames, width: 3000))
         let decoder = WhisperWindowDecoder(model: transcriber.model, vocabulary: transcriber.vocabulary,
-                                           filters: WhisperLogitFilters(vocabulary: transcriber.vocabulary, timestamps: true), sampleLength: 24)
+                                           filters: WhisperLogitFilters(vocabulary: transcriber.vocabulary, timestamps: true),
+                                           sampleLength: options.sampleLength)
         let prompt = try transcriber.prompt(previous: [], language: nil, options: options)
         let greedy = decoder.decode(audio: audio, prompt: prompt, beamSize: 1, temperature: 0, seed: 0)
         let sampled = decoder.decode(audio: audio, prompt: prompt, beamSize: 1, temperature: 1, seed: 10)

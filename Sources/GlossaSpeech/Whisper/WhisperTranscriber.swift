@@ -174,6 +174,7 @@ public final class WhisperTranscriber {
         var result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: options.temperatures[0],
                                     seed: options.seed, lmContext: lmContext)
         let retries = fallbackTemperatures(options)
+        guard !retries.isEmpty else { return (result, result.temperature) }  // --no-fallback: kept unchecked
         var tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)] = []
         for attempt in 0...retries.count {
             if attempt > 0 {
@@ -186,7 +187,7 @@ public final class WhisperTranscriber {
                 || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
             let unsure = result.averageLogProb < options.logProbThreshold
             let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure
-            if silence || !(repeats || unsure) || retries.isEmpty { return (result, result.temperature) }
+            if silence || !(repeats || unsure) { return (result, result.temperature) }
             tried.append((result, repeats))
         }
         return (Self.surest(tried), result.temperature)
