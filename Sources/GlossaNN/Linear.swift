@@ -7,6 +7,8 @@ public final class Linear: Module {
     public var inFeatures: Int { weight.value.shape[1] }
     public var outFeatures: Int { weight.value.shape[0] }
     private var savedInput: Tensor?
+    /// An fp16 copy of the weights for few-row products, where it is exact (`keepExactHalfCopy`).
+    public private(set) var halfWeight: ExactHalfMatrix?
 
     public init(weight: Parameter, bias: Parameter?) {
         precondition(weight.value.rank == 2, "Linear weight must be [out, in], got \(weight.value.shape)")
@@ -32,8 +34,22 @@ public final class Linear: Module {
         if let bias {
             for r in 0..<y.rowCount { (y.data + r * outFeatures).update(from: bias.value.data, count: outFeatures) }
         }
-        matmul(x, weight.value, transposeB: true, into: y, beta: bias == nil ? 0 : 1)
+        if let halfWeight, BLAS.kernel(transB: true, m: y.rowCount) == .skinny {
+            halfWeight.multiplyTransposed(x, into: y, beta: bias == nil ? 0 : 1)
+        } else {
+            matmul(x, weight.value, transposeB: true, into: y, beta: bias == nil ? 0 : 1)
+        }
         return y
+    }
+
+    /// Keeps an fp16 copy of the weights when every weight is an fp16 number, for the 2–10 row
+    /// products of a beam step, which are bound by the bytes of weights read: half the bytes,
+    /// the same result bit for bit. For frozen weights only: the copy does not follow updates.
+    /// Returns whether the copy was made.
+    @discardableResult
+    public func keepExactHalfCopy() -> Bool {
+        halfWeight = ExactHalfMatrix(exactly: weight.value)
+        return halfWeight != nil
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }

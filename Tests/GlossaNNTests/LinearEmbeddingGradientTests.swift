@@ -31,6 +31,23 @@ final class LinearEmbeddingGradientTests: XCTestCase {
                              forward: { layer(x.rows(1..<2)) }, backward: { [layer.backward($0)] })
     }
 
+    /// A layer whose weights are fp16 numbers keeps an fp16 copy for 2–10 rows and gives the
+    /// same outputs bit for bit (one row and many rows keep the fp32 paths); fp32 weights off
+    /// the fp16 grid keep no copy.
+    func testExactHalfCopyChangesNoOutput() {
+        var rng = RandomGenerator(seed: 5)
+        let layer = Linear(40, 23, bias: true, rng: &rng)
+        XCTAssertFalse(layer.keepExactHalfCopy(), "random fp32 weights are not fp16 numbers")
+        for i in 0..<layer.weight.value.count { layer.weight.value.data[i] = Float(Float16(layer.weight.value.data[i])) }
+        let x = Tensor.randomNormal([12, 40], rng: &rng)
+        let rowCounts = [1, 2, 5, 10, 12]
+        let before = rowCounts.map { layer(x.rows(0..<$0)).array }
+        XCTAssertTrue(layer.keepExactHalfCopy())
+        for (m, expected) in zip(rowCounts, before) {
+            XCTAssertEqual(layer(x.rows(0..<m)).array.map(\.bitPattern), expected.map(\.bitPattern), "\(m) rows")
+        }
+    }
+
     func testEmbeddingScatterAddsRepeatedIDs() {
         var rng = RandomGenerator(seed: 4)
         let layer = Embedding(11, 6, std: 1, rng: &rng)

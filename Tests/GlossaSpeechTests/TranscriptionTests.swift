@@ -17,6 +17,7 @@ final class TranscriptionTests: XCTestCase {
         XCTAssertEqual(transcriber.model.dimensions.encoderLayers, 6)
         XCTAssertTrue(transcriber.vocabulary.isMultilingual)
         XCTAssertEqual(transcriber.vocabulary.languages.count, 99)
+        XCTAssertEqual(transcriber.model.decoderWeightBytes, 2, "CTranslate2's fp16 weights: beam steps read the fp16 copies")
         var options = WhisperTranscriber.Options()
         options.beamSize = 1
         let transcript = try transcriber.transcribe(try AudioFile.read(sample), options: options)

@@ -64,6 +64,38 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// fp16 weights (`ExactHalfMatrix`) give the fp32 skinny product bit for bit: every row
+    /// count, k with and without a 16-lane tail, with and without accumulation into C.
+    func testHalfWeightsGiveTheSameProductBitForBit() throws {
+        var rng = RandomGenerator(seed: 4)
+        for m in 1...SkinnyGemm.maxRows {
+            for (k, n) in [(16, 9), (37, 130), (512, 301)] {
+                let b = Tensor.randomNormal([n, k], rng: &rng)
+                for i in 0..<b.count { b.data[i] = Float(Float16(b.data[i])) }  // fp16 values, as in a CTranslate2 file
+                let half = try XCTUnwrap(ExactHalfMatrix(exactly: b))
+                let a = Tensor.randomNormal([m, k], rng: &rng)
+                for beta: Float in [0, 1] {
+                    let start = Tensor.randomNormal([m, n], rng: &rng)
+                    let viaHalf = Tensor(start.array, shape: [m, n]), viaFloat = Tensor(start.array, shape: [m, n])
+                    half.multiplyTransposed(a, into: viaHalf, beta: beta)
+                    SkinnyGemm.multiplyTransposed(m: m, n: n, k: k, alpha: 1, a: a.data, lda: k, b: b.data, ldb: k,
+                                                  beta: beta, c: viaFloat.data, ldc: n)
+                    XCTAssertEqual(viaHalf.array.map(\.bitPattern), viaFloat.array.map(\.bitPattern), "m=\(m) k=\(k) n=\(n) beta=\(beta)")
+                }
+            }
+        }
+    }
+
+    /// The copy is made only when it is exact: one weight off the fp16 grid, one past its range
+    /// or a non-matrix refuses it.
+    func testHalfCopyOnlyWhenExact() {
+        let grid = Tensor([0.5, -2, 1024, 0.099975586, -0.0, 65504], shape: [2, 3])
+        XCTAssertNotNil(ExactHalfMatrix(exactly: grid))
+        XCTAssertNil(ExactHalfMatrix(exactly: Tensor([0.5, -2, 1024, 0.1, 0, 1], shape: [2, 3])), "0.1 is not an fp16 number")
+        XCTAssertNil(ExactHalfMatrix(exactly: Tensor([0.5, 70000], shape: [1, 2])), "70000 overflows fp16")
+        XCTAssertNil(ExactHalfMatrix(exactly: Tensor([0.5, 1, 2, 3], shape: [4])))
+    }
+
     func testAccumulateWithBetaAndKeepLeadingAxes() {
         var rng = RandomGenerator(seed: 2)
         let a = Tensor.randomNormal([2, 3, 4], rng: &rng)

@@ -63,6 +63,22 @@ public final class WhisperModel {
         (self.conv1, self.conv2, self.encoderPositions, self.encoderLayers, self.encoderNorm) = (conv1, conv2, encoderPositions, encoderLayers, encoderNorm)
         (self.tokenEmbedding, self.decoderPositions, self.decoderLayers, self.decoderNorm) = (tokenEmbedding, decoderPositions, decoderLayers, decoderNorm)
         head = Linear(weight: tokenEmbedding.weight, bias: nil)
+        // Beam steps read every decoder weight and the head once per token; with the weights in
+        // fp16, as CTranslate2 stores them, a step reads half the bytes for the same logits.
+        for linear in stepLinears { linear.keepExactHalfCopy() }
+    }
+
+    /// Bytes per decoder weight a beam step reads: 2 where every decoder weight matrix kept its
+    /// exact fp16 copy (CTranslate2's fp16 files), 4 otherwise.
+    public var decoderWeightBytes: Int { stepLinears.allSatisfy { $0.halfWeight != nil } ? 2 : 4 }
+
+    /// The weight matrices every beam step multiplies (cross-attention keys and values are
+    /// computed once per window, not per step).
+    private var stepLinears: [Linear] {
+        decoderLayers.flatMap { l in
+            [l.selfAttention.query, l.selfAttention.key, l.selfAttention.value, l.selfAttention.out,
+             l.crossAttention.query, l.crossAttention.out, l.fc1, l.fc2]
+        } + [head]
     }
 
     /// Encoder output [audioContext, width] for a mel window [melCount, 2 · audioContext].
