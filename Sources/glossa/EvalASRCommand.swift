@@ -34,9 +34,14 @@ struct EvalASR: ParsableCommand {
     @Flag(name: .customLong("no-fallback"), help: "Decode at temperature 0 only: no resampling at higher temperatures when a window looks repetitive or unsure (the faster-whisper comparison in docs/asr.md runs so).")
     var noFallback = false
     @Option(help: "Score only the first N utterances of the manifest.") var limit: Int?
-    @Flag(help: "Print JSON, with every utterance's hypothesis.") var json = false
+    @Flag(help: "Print JSON, with every utterance's hypothesis and segments (each with the temperature its window was decoded at, avg_logprob and compression_ratio).")
+    var json = false
 
-    struct Utterance: Codable { let path: String, reference: String, hypothesis: String, wordErrors: Int, words: Int }
+    struct Utterance: Codable {
+        let path: String, reference: String, hypothesis: String, wordErrors: Int, words: Int
+        /// Which decoding each window kept (temperature, confidence), to see where fallbacks happened.
+        let segments: [WhisperTranscriber.Segment]
+    }
     struct Report: Codable {
         let utterances: Int, wer: Double, cer: Double, rtf: Double, audioSeconds: Double
         let results: [Utterance]
@@ -68,12 +73,14 @@ struct EvalASR: ParsableCommand {
         for (path, reference) in items {
             let start = DispatchTime.now().uptimeNanoseconds
             let samples = try AudioFile.read(path)
-            let hypothesis = try transcriber.transcribe(samples, options: options).text
+            let transcript = try transcriber.transcribe(samples, options: options)
+            let hypothesis = transcript.text
             seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             audioSeconds += Double(samples.count) / 16_000
             let c = ErrorRate.counts(reference: reference, hypothesis: hypothesis)
             (wordErrors, words, charErrors, chars) = (wordErrors + c.wordErrors, words + c.words, charErrors + c.charErrors, chars + c.chars)
-            results.append(Utterance(path: path, reference: reference, hypothesis: hypothesis, wordErrors: c.wordErrors, words: c.words))
+            results.append(Utterance(path: path, reference: reference, hypothesis: hypothesis, wordErrors: c.wordErrors, words: c.words,
+                                     segments: transcript.segments))
             progress.advance(status: String(format: "WER %.1f%%", 100 * Double(wordErrors) / Double(max(1, words))))
         }
         progress.finish()

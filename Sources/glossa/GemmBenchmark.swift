@@ -6,6 +6,8 @@ struct GemmShape: Codable {
     let name: String
     let m: Int, n: Int, k: Int
     let transposeB: Bool
+    /// B held as an exact fp16 copy (`ExactHalfMatrix`), as Whisper's beam steps read it.
+    var halfWeights = false
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     /// Shapes of 512 and more on every side, where the 80%-of-peak target applies.
     var isLarge: Bool { min(m, n, k) >= 512 }
@@ -41,6 +43,8 @@ enum GemmBenchmark {
         GemmShape(name: "LM decode head, 1 token (sgemv)", m: 1, n: 50258, k: 512, transposeB: true),
         GemmShape(name: "Whisper head, beam 5 (skinny)", m: 5, n: 51865, k: 512, transposeB: true),
         GemmShape(name: "Whisper head, 10 rows (beam 5 + internal LM)", m: 10, n: 51865, k: 512, transposeB: true),
+        GemmShape(name: "Whisper head, beam 5, fp16 weights", m: 5, n: 51865, k: 512, transposeB: true, halfWeights: true),
+        GemmShape(name: "Whisper head, 10 rows, fp16 weights", m: 10, n: 51865, k: 512, transposeB: true, halfWeights: true),
         GemmShape(name: "Whisper decoder fc1, beam 5 (512 → 2048)", m: 5, n: 2048, k: 512, transposeB: true),
         GemmShape(name: "Whisper decoder fc1, 10 rows", m: 10, n: 2048, k: 512, transposeB: true),
         GemmShape(name: "Whisper decoder fc2, 10 rows (2048 → 512)", m: 10, n: 512, k: 2048, transposeB: true),
@@ -81,11 +85,16 @@ enum GemmBenchmark {
         let a = Tensor.randomNormal([shape.m, shape.k], rng: &rng)
         let b = Tensor.randomNormal(shape.transposeB ? [shape.n, shape.k] : [shape.k, shape.n], rng: &rng)
         let c = Tensor(zeros: [shape.m, shape.n])
-        let seconds = time(minSeconds: minSeconds) {
-            matmul(a, b, transposeB: shape.transposeB, into: c)
+        let seconds: Double
+        if shape.halfWeights {
+            for i in 0..<b.count { b.data[i] = Float(Float16(b.data[i])) }
+            guard let half = ExactHalfMatrix(exactly: b) else { preconditionFailure("fp16-rounded weights are exact") }
+            seconds = time(minSeconds: minSeconds) { half.multiplyTransposed(a, into: c, beta: 0) }
+        } else {
+            seconds = time(minSeconds: minSeconds) { matmul(a, b, transposeB: shape.transposeB, into: c) }
         }
         let gflops = shape.flops / seconds / 1e9
-        let bytes = Double(b.count + a.count + c.count) * 4
+        let bytes = Double(b.count) * (shape.halfWeights ? 2 : 4) + Double(a.count + c.count) * 4
         return GemmResult(shape: shape, kernel: shape.kernel, gflops: gflops,
                           ratioToPeak: gflops / peak, gigabytesPerSecond: bytes / seconds / 1e9)
     }

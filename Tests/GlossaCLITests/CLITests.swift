@@ -26,6 +26,27 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("bench blas"), "progress goes to stderr")
     }
 
+    /// `eval asr --json` scores a manifest and reports, per utterance, the segments with the
+    /// temperature and confidence their window was decoded at.
+    func testEvalASRJSONReportsEachUtterancesSegments() throws {
+        let root = repositoryRoot()
+        let manifest = FileManager.default.temporaryDirectory.appendingPathComponent("glossa-eval-\(getpid()).tsv")
+        try "\(root)/assets/samples/librivox-0880.wav\tHe was not an ill-disposed young man.\n".write(to: manifest, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: manifest) }
+        let r = try runGlossa(["eval", "asr", "--manifest", manifest.path, "--model", try modelFile("whisper-tiny.en"),
+                               "--lm", "none", "--beam", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["utterances"] as? Int, 1)
+        let utterance = (report["results"] as! [[String: Any]])[0]
+        XCTAssertEqual(utterance["words"] as? Int, 8)
+        let segments = utterance["segments"] as! [[String: Any]]
+        XCTAssertEqual(segments.count, 1)
+        XCTAssertEqual(segments[0]["temperature"] as? Double, 0, "a clear clip passes at temperature 0")
+        XCTAssertLessThan(segments[0]["avg_logprob"] as! Double, 0)
+        XCTAssertGreaterThan(segments[0]["avg_logprob"] as! Double, -1, "above transcribe.py's confidence threshold")
+    }
+
     func testBadOptionGivesOneClearErrorAndNonZeroExit() throws {
         let r = try runGlossa(["bench", "blas", "--threads", "0"])
         XCTAssertNotEqual(r.status, 0)
