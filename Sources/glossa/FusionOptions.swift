@@ -4,8 +4,8 @@ import GlossaLM
 import GlossaSpeech
 
 /// The shallow-fusion options shared by `glossa transcribe` and `glossa eval asr`.
-/// λ = 0.2, β = 0 and the confidence margin δ = 0.2 were picked on the synthetic *valid* sets
-/// only (all 120 utterances per language; docs/asr.md).
+/// λ = 0.2, β = 0 were picked on the synthetic *valid* sets only (all 120 utterances per language,
+/// with the loop check; docs/asr.md, "Choosing λ").
 struct FusionOptions: ParsableArguments {
     static let defaultLM = "assets/lm/glossa-lm-v2"
     static let defaultWeight: Float = 0.2
@@ -13,7 +13,6 @@ struct FusionOptions: ParsableArguments {
     static let defaultRepeatNgram = 0
     static let defaultLoopWords = 4
     static let defaultInternalWeight: Float = 0
-    static let defaultConfidenceMargin = 0.2
 
     @Option(help: ArgumentHelp("Shallow fusion LM: a model folder with the recognizer's vocabulary, default (\(FusionOptions.defaultLM)) or none.",
                                valueName: "dir|default|none"))
@@ -31,14 +30,10 @@ struct FusionOptions: ParsableArguments {
     @Option(name: .customLong("ilm-weight"),
             help: "μ: weight of the recognizer's internal LM (its decoder without the audio), subtracted for text tokens under fusion (0: off). 0.2 lowers WER further but costs about 1.2–1.3× the time of fusion without it.")
     var internalWeight: Float = FusionOptions.defaultInternalWeight
-    @Option(name: .customLong("lm-confidence-margin"),
-            help: "δ: a fused window passes the fallback's confidence check down to a mean log-probability of the threshold (−1) minus δ; below it, the window is decoded again without the LM.")
-    var confidenceMargin = FusionOptions.defaultConfidenceMargin
 
     func validate() throws {
         guard repeatNgram >= 0 else { throw ValidationError("--lm-repeat-ngram must be 0 or more") }
         guard loopWords >= 0 else { throw ValidationError("--lm-loop-words must be 0 or more") }
-        guard confidenceMargin >= 0 else { throw ValidationError("--lm-confidence-margin must be 0 or more") }
     }
 
     /// The LM folder in use, or nil without fusion (also when λ = 0: the transcript is then
@@ -67,12 +62,11 @@ struct FusionOptions: ParsableArguments {
         fusion.repeatNgram = repeatNgram
         fusion.loopWords = loopWords
         fusion.internalWeight = internalWeight
-        fusion.confidenceMargin = confidenceMargin
         return fusion
     }
 
     var summary: String {
         guard let folder else { return "no fusion" }
-        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "")\(internalWeight != 0 ? " internal LM μ \(internalWeight)" : "") confidence margin \(confidenceMargin) with \(folder)"
+        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "")\(internalWeight != 0 ? " internal LM μ \(internalWeight)" : "") with \(folder)"
     }
 }

@@ -45,13 +45,6 @@ public struct ShallowFusion {
     /// A fused window whose text has a sequence of this many words twice is decoded again
     /// without the LM (0 turns the check off); see `repeatsWords`.
     public var loopWords = 4
-    /// δ: a fused decoding passes the fallback's confidence check down to a mean
-    /// log-probability of the threshold − δ (transcribe.py's −1 becomes −1.2 at δ 0.2). Whisper's
-    /// threshold was set for its own decodings, which maximise whisper's score; a fused one
-    /// trades some of that score for the LM's by design, so it would fail the same check more
-    /// often, and a failed fused window is decoded again without the LM. 0.2 was chosen on the
-    /// synthetic valid sets (docs/asr.md, "A confidence margin for fused decodings").
-    public var confidenceMargin = 0.2
     let endOfText: Int32
     let tokenizer: ByteLevelBPETokenizer
 

@@ -185,7 +185,7 @@ public final class WhisperTranscriber {
             // A fused window is also checked for the short loops the LM encourages.
             let repeats = result.compressionRatio > options.compressionRatioThreshold
                 || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
-            let unsure = result.averageLogProb < options.logProbThreshold - (result.fused ? options.fusion!.confidenceMargin : 0)
+            let unsure = result.averageLogProb < options.logProbThreshold
             let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure
             if silence || !(repeats || unsure) { return (result, result.temperature) }
             tried.append((result, repeats))
