@@ -5,7 +5,7 @@ import CPrefetch
 /// the weights are exactly fp16 (Whisper's CTranslate2 files), read at half the bytes and
 /// widened in registers (`vcvtph2ps` with F16C, the CHalf shim), so every product and sum is
 /// the fp32 one.
-public protocol SkinnyWeight {
+protocol SkinnyWeight {
     /// 16 consecutive weights as fp32 lanes.
     static func lanes(_ p: UnsafePointer<Self>) -> Vec.Lanes
     /// One weight as fp32.
@@ -13,13 +13,13 @@ public protocol SkinnyWeight {
 }
 
 extension Float: SkinnyWeight {
-    @inline(__always) public static func lanes(_ p: UnsafePointer<Float>) -> Vec.Lanes { Vec.load(p) }
-    @inline(__always) public static func scalar(_ p: UnsafePointer<Float>) -> Float { p.pointee }
+    @inline(__always) static func lanes(_ p: UnsafePointer<Float>) -> Vec.Lanes { Vec.load(p) }
+    @inline(__always) static func scalar(_ p: UnsafePointer<Float>) -> Float { p.pointee }
 }
 
 extension Float16: SkinnyWeight {
-    @inline(__always) public static func lanes(_ p: UnsafePointer<Float16>) -> Vec.Lanes { glossa_widen16(p) }
-    @inline(__always) public static func scalar(_ p: UnsafePointer<Float16>) -> Float { Float(p.pointee) }
+    @inline(__always) static func lanes(_ p: UnsafePointer<Float16>) -> Vec.Lanes { glossa_widen16(p) }
+    @inline(__always) static func scalar(_ p: UnsafePointer<Float16>) -> Float { Float(p.pointee) }
 }
 
 /// C = alpha · A·Bᵀ + beta · C for a handful of rows of A (1…`maxRows`): the shape of a beam
