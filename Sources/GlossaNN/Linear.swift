@@ -44,8 +44,8 @@ public final class Linear: Module {
 
     /// Keeps an fp16 copy of the weights when every weight is an fp16 number, for the 2–10 row
     /// products of a beam step, which are bound by the bytes of weights read: half the bytes,
-    /// the same result bit for bit. For frozen weights only: the copy does not follow updates.
-    /// Returns whether the copy was made.
+    /// the same result bit for bit. For frozen weights: the copy does not follow updates, and
+    /// `backward` (the first step of any update) drops it. Returns whether the copy was made.
     @discardableResult
     public func keepExactHalfCopy() -> Bool {
         halfWeight = ExactHalfMatrix(exactly: weight.value)
@@ -57,6 +57,7 @@ public final class Linear: Module {
     /// dW += dyᵀ·x, db += Σ_rows dy, returns dx = dy·W.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = savedInput else { preconditionFailure("Linear.backward before forward") }
+        halfWeight = nil  // the weights are about to change: the copy would go stale
         matmul(dy, x, transposeA: true, into: weight.grad, beta: 1)
         if let bias {
             for r in 0..<dy.rowCount { Vec.add(bias.grad.data, dy.data + r * outFeatures, bias.grad.data, outFeatures) }

@@ -46,6 +46,8 @@ final class LinearEmbeddingGradientTests: XCTestCase {
         for (m, expected) in zip(rowCounts, before) {
             XCTAssertEqual(layer(x.rows(0..<m)).array.map(\.bitPattern), expected.map(\.bitPattern), "\(m) rows")
         }
+        _ = layer.backward(Tensor(repeating: 1, shape: [12, 23]))
+        XCTAssertNil(layer.halfWeight, "training drops the copy before the weights change")
     }
 
     func testEmbeddingScatterAddsRepeatedIDs() {
