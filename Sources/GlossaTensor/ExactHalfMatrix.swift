@@ -9,11 +9,11 @@ public final class ExactHalfMatrix {
     /// nil unless `matrix` is rank 2 and each value survives fp32 → fp16 → fp32 unchanged.
     public init?(exactly matrix: Tensor) {
         guard matrix.rank == 2 else { return nil }
-        let count = matrix.count
+        let (values, count) = (matrix.data, matrix.count)
         let storage = UnsafeMutablePointer<Float16>.allocate(capacity: count)
         for i in 0..<count {
-            let half = Float16(matrix.data[i])
-            guard Float(half).bitPattern == matrix.data[i].bitPattern else {
+            let half = Float16(values[i])
+            guard Float(half).bitPattern == values[i].bitPattern else {
                 storage.deallocate()
                 return nil
             }
