@@ -33,11 +33,11 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // __builtin_prefetch, which Swift has no spelling for (SkinnyGemm).
         .systemLibrary(name: "CPrefetch"),
-        // fp16 → fp32 vector widening that inlines into Swift (SkinnyGemm's fp16 weights).
-        .systemLibrary(name: "CHalf"),
+        // The fp16-weight product of decoding steps (ExactHalfMatrix), header-only C kernels.
+        .systemLibrary(name: "CHalfGemm"),
 
         .target(name: "GlossaSupport", swiftSettings: glossaSettings),
-        .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc", "CPrefetch", "CHalf"], swiftSettings: glossaSettings),
+        .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc", "CPrefetch", "CHalfGemm"], swiftSettings: glossaSettings),
         .target(name: "GlossaNN", dependencies: ["GlossaTensor"], swiftSettings: glossaSettings),
         .target(name: "GlossaLM", dependencies: ["GlossaTensor", "GlossaNN"], swiftSettings: glossaSettings),
         .target(name: "GlossaSpeech", dependencies: ["GlossaTensor", "GlossaNN", "GlossaLM", "CSndFile", "CFFTW", "CSoxr", "CZlib"],

@@ -34,7 +34,7 @@ public final class Linear: Module {
         if let bias {
             for r in 0..<y.rowCount { (y.data + r * outFeatures).update(from: bias.value.data, count: outFeatures) }
         }
-        if let halfWeight, BLAS.kernel(transB: true, m: y.rowCount) == .skinny {
+        if let halfWeight, y.rowCount <= ExactHalfMatrix.maxRows {
             halfWeight.multiplyTransposed(x, into: y, beta: bias == nil ? 0 : 1)
         } else {
             matmul(x, weight.value, transposeB: true, into: y, beta: bias == nil ? 0 : 1)
@@ -42,10 +42,11 @@ public final class Linear: Module {
         return y
     }
 
-    /// Keeps an fp16 copy of the weights when every weight is an fp16 number, for the 2–10 row
-    /// products of a beam step, which are bound by the bytes of weights read: half the bytes,
-    /// the same result bit for bit. For frozen weights: the copy does not follow updates, and
-    /// `backward` (the first step of any update) drops it. Returns whether the copy was made.
+    /// Keeps an fp16 copy of the weights when every weight is an fp16 number, for the 1–10 row
+    /// products of decoding steps (`ExactHalfMatrix`): half the bytes read and no horizontal
+    /// sums; the outputs move within rounding (the products sum in another order). For frozen
+    /// weights: the copy does not follow updates, and `backward` (the first step of any update)
+    /// drops it. Returns whether the copy was made.
     @discardableResult
     public func keepExactHalfCopy() -> Bool {
         halfWeight = ExactHalfMatrix(exactly: weight.value)

@@ -1,26 +1,4 @@
-import CHalf
 import CPrefetch
-
-/// The element types a weight matrix B may be stored in for `SkinnyGemm`: fp32, or fp16 where
-/// the weights are exactly fp16 (Whisper's CTranslate2 files), read at half the bytes and
-/// widened in registers (`vcvtph2ps` with F16C, the CHalf shim), so every product and sum is
-/// the fp32 one.
-protocol SkinnyWeight {
-    /// 16 consecutive weights as fp32 lanes.
-    static func lanes(_ p: UnsafePointer<Self>) -> Vec.Lanes
-    /// One weight as fp32.
-    static func scalar(_ p: UnsafePointer<Self>) -> Float
-}
-
-extension Float: SkinnyWeight {
-    @inline(__always) static func lanes(_ p: UnsafePointer<Float>) -> Vec.Lanes { Vec.load(p) }
-    @inline(__always) static func scalar(_ p: UnsafePointer<Float>) -> Float { p.pointee }
-}
-
-extension Float16: SkinnyWeight {
-    @inline(__always) static func lanes(_ p: UnsafePointer<Float16>) -> Vec.Lanes { glossa_widen16(p) }
-    @inline(__always) static func scalar(_ p: UnsafePointer<Float16>) -> Float { Float(p.pointee) }
-}
 
 /// C = alpha · A·Bᵀ + beta · C for a handful of rows of A (1…`maxRows`): the shape of a beam
 /// or draft step through a linear layer, x [m, in] · W[out, in]ᵀ.
@@ -43,35 +21,15 @@ public enum SkinnyGemm {
                                           a: UnsafePointer<Float>, lda: Int,
                                           b: UnsafePointer<Float>, ldb: Int,
                                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        product(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    }
-
-    /// The same product with B stored as fp16: the same sums in the same order, so the result
-    /// equals the fp32 product with B widened, at half the bytes read.
-    public static func multiplyTransposed(m: Int, n: Int, k: Int, alpha: Float,
-                                          a: UnsafePointer<Float>, lda: Int,
-                                          b: UnsafePointer<Float16>, ldb: Int,
-                                          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        product(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    }
-
-    /// Generic over the weight type, specialised for each public entry above in this module.
-    @inline(__always)
-    private static func product<W: SkinnyWeight>(m: Int, n: Int, k: Int, alpha: Float,
-                                                 a: UnsafePointer<Float>, lda: Int,
-                                                 b: UnsafePointer<W>, ldb: Int,
-                                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition((1...maxRows).contains(m), "SkinnyGemm takes 1 to \(maxRows) rows of A, got \(m)")
         let boxed = UncheckedBox(c)
-        // One prefetch per 64-byte cache line of the row ahead.
-        let line = 64 / MemoryLayout<W>.stride
         Parallel.forEachChunk(n, minChunk: 64) { columns in
             let c = boxed.value
             for j in columns {
                 let bj = b + j * ldb
                 if j + prefetchRows < columns.upperBound {
                     let ahead = bj + prefetchRows * ldb
-                    for offset in stride(from: 0, to: k, by: line) { glossa_prefetch(ahead + offset) }
+                    for offset in stride(from: 0, to: k, by: 16) { glossa_prefetch(ahead + offset) }
                 }
                 // Row j of B is read from memory once; every row of A then meets it in L1.
                 for r in stride(from: 0, to: m, by: 5) {
@@ -90,7 +48,7 @@ public enum SkinnyGemm {
     /// wait on each other (5 × 2 + 2 of the 16 AVX registers). Rows past `rows` alias the first:
     /// arithmetic that is thrown away, but no extra memory traffic.
     @inline(__always)
-    private static func dot5<W: SkinnyWeight>(_ b: UnsafePointer<W>, _ a: UnsafePointer<Float>, lda: Int, rows: Int, k: Int) -> SIMD8<Float> {
+    private static func dot5(_ b: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows: Int, k: Int) -> SIMD8<Float> {
         typealias Lanes = Vec.Lanes
         let w = Vec.width, body = k - k % w
         let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
@@ -98,7 +56,7 @@ public enum SkinnyGemm {
         var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes(), s4 = Lanes()
         var i = 0
         while i < body {
-            let v = W.lanes(b + i)
+            let v = Vec.load(b + i)
             s0 = s0.addingProduct(Vec.load(a0 + i), v)
             s1 = s1.addingProduct(Vec.load(a1 + i), v)
             s2 = s2.addingProduct(Vec.load(a2 + i), v)
@@ -108,7 +66,7 @@ public enum SkinnyGemm {
         }
         var t = SIMD8<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum(), s4.sum(), 0, 0, 0)
         while i < k {
-            t += SIMD8(a0[i], a1[i], a2[i], a3[i], a4[i], 0, 0, 0) * W.scalar(b + i)
+            t += SIMD8(a0[i], a1[i], a2[i], a3[i], a4[i], 0, 0, 0) * b[i]
             i += 1
         }
         return t

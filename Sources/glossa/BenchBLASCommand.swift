@@ -12,7 +12,9 @@ struct BenchBLAS: ParsableCommand {
         measured first in the same run. Every model shape then goes through Glossa's \
         `matmul` (sgemv for one row, Glossa's skinny kernel for 2–10 rows against a \
         transposed weight, sgemm otherwise) and is reported as a ratio of that peak; rows \
-        marked fp16 read the weight as the exact fp16 copy Whisper's beam steps use. sgemv, \
+        marked fp16 read the weight as the exact fp16 copy Whisper's decoding steps use, \
+        through Glossa's panel kernel (AVX-512 where the CPU has it, so it can pass the \
+        peak of OpenBLAS's AVX2 Haswell kernels). sgemv, \
         and the skinny kernel on a large weight (Whisper's head), are bound by reading the \
         weights, so their bandwidth (GB/s) is the figure to read there; on the decoder's small \
         matrices, which stay in cache, the skinny kernel is bound by arithmetic. The header \

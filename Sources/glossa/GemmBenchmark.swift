@@ -11,8 +11,8 @@ struct GemmShape: Codable {
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     /// Shapes of 512 and more on every side, where the 80%-of-peak target applies.
     var isLarge: Bool { min(m, n, k) >= 512 }
-    /// The kernel `matmul` picks for this shape.
-    var kernel: String { BLAS.kernel(transB: transposeB, m: m).rawValue }
+    /// The kernel `matmul` picks for this shape, or the fp16 panel kernel (`ExactHalfMatrix`).
+    var kernel: String { halfWeights ? "fp16" : BLAS.kernel(transB: transposeB, m: m).rawValue }
 }
 
 struct GemmResult: Codable {
@@ -43,11 +43,15 @@ enum GemmBenchmark {
         GemmShape(name: "LM decode head, 1 token (sgemv)", m: 1, n: 50258, k: 512, transposeB: true),
         GemmShape(name: "Whisper head, beam 5 (skinny)", m: 5, n: 51865, k: 512, transposeB: true),
         GemmShape(name: "Whisper head, 10 rows (beam 5 + internal LM)", m: 10, n: 51865, k: 512, transposeB: true),
+        GemmShape(name: "Whisper head, 1 row (sampling), fp16 weights", m: 1, n: 51865, k: 512, transposeB: true, halfWeights: true),
         GemmShape(name: "Whisper head, beam 5, fp16 weights", m: 5, n: 51865, k: 512, transposeB: true, halfWeights: true),
         GemmShape(name: "Whisper head, 10 rows, fp16 weights", m: 10, n: 51865, k: 512, transposeB: true, halfWeights: true),
         GemmShape(name: "Whisper decoder fc1, beam 5 (512 → 2048)", m: 5, n: 2048, k: 512, transposeB: true),
         GemmShape(name: "Whisper decoder fc1, 10 rows", m: 10, n: 2048, k: 512, transposeB: true),
         GemmShape(name: "Whisper decoder fc2, 10 rows (2048 → 512)", m: 10, n: 512, k: 2048, transposeB: true),
+        GemmShape(name: "Whisper decoder fc1, beam 5, fp16 weights", m: 5, n: 2048, k: 512, transposeB: true, halfWeights: true),
+        GemmShape(name: "Whisper decoder fc1, 10 rows, fp16 weights", m: 10, n: 2048, k: 512, transposeB: true, halfWeights: true),
+        GemmShape(name: "Whisper decoder fc2, 10 rows, fp16 weights", m: 10, n: 512, k: 2048, transposeB: true, halfWeights: true),
     ]
 
     /// Seconds per call, averaged over as many calls as fit in `minSeconds` (after one warm-up).

@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import GlossaNN
 import GlossaTensor
 import GlossaTestSupport
 @testable import GlossaLM
@@ -36,6 +37,27 @@ final class DecodingTests: XCTestCase {
         var rootCopy = root
         let again = m.forward([9], state: &rootCopy, allLogits: false)
         XCTAssertLessThan(again.maxAbsDifference(b1), 1e-5)
+    }
+
+    /// One query's attention read page by page from the cache equals the attention over the
+    /// gathered keys and values, across page boundaries, with grouped-query heads, and on a
+    /// fork whose last page is private.
+    func testAttendOneReadsThePagesAsTheGatheredCache() {
+        var rng = RandomGenerator(seed: 6)
+        let core = ScaledDotProductAttention(queryHeads: 4, keyValueHeads: 2, headDim: 8, valueHeadDim: 16, causal: true)
+        var cache = LayerKVCache(keyWidth: 16, valueWidth: 32)
+        for rows in [1, KVBlock.capacity - 1, 1, KVBlock.capacity + 5] {
+            cache.append(keys: Tensor.randomNormal([rows, 16], rng: &rng), values: Tensor.randomNormal([rows, 32], rng: &rng))
+            var fork = cache
+            fork.append(keys: Tensor.randomNormal([1, 16], rng: &rng), values: Tensor.randomNormal([1, 32], rng: &rng))
+            for c in [cache, fork] {
+                let q = Tensor.randomNormal([1, 32], rng: &rng)
+                let (k, v) = c.contiguous()
+                let out = Tensor(zeros: [1, 64])
+                c.attendOne(query: q.data, core: core, into: out.data)
+                XCTAssertLessThan(out.maxAbsDifference(core.forward(q: q, k: k, v: v, batch: 1)), 1e-5, "\(c.count) rows")
+            }
+        }
     }
 
     func testScoringAgreesWithCachedStepsAndContinuations() throws {

@@ -31,10 +31,10 @@ final class LinearEmbeddingGradientTests: XCTestCase {
                              forward: { layer(x.rows(1..<2)) }, backward: { [layer.backward($0)] })
     }
 
-    /// A layer whose weights are fp16 numbers keeps an fp16 copy for 2–10 rows and gives the
-    /// same outputs bit for bit (one row and many rows keep the fp32 paths); fp32 weights off
-    /// the fp16 grid keep no copy.
-    func testExactHalfCopyChangesNoOutput() {
+    /// A layer whose weights are fp16 numbers keeps an fp16 copy for 1–10 rows: outputs within
+    /// rounding of the fp32 ones, the bias added after the product; more rows keep the fp32 path
+    /// bit for bit. fp32 weights off the fp16 grid keep no copy; training drops it.
+    func testExactHalfCopyMovesOutputsOnlyWithinRounding() {
         var rng = RandomGenerator(seed: 5)
         let layer = Linear(40, 23, bias: true, rng: &rng)
         XCTAssertFalse(layer.keepExactHalfCopy(), "random fp32 weights are not fp16 numbers")
@@ -44,7 +44,12 @@ final class LinearEmbeddingGradientTests: XCTestCase {
         let before = rowCounts.map { layer(x.rows(0..<$0)).array }
         XCTAssertTrue(layer.keepExactHalfCopy())
         for (m, expected) in zip(rowCounts, before) {
-            XCTAssertEqual(layer(x.rows(0..<m)).array.map(\.bitPattern), expected.map(\.bitPattern), "\(m) rows")
+            let after = layer(x.rows(0..<m)).array
+            if m > ExactHalfMatrix.maxRows {
+                XCTAssertEqual(after.map(\.bitPattern), expected.map(\.bitPattern), "\(m) rows")
+            } else {
+                assertClose(after, expected, tolerance: 1e-5, "\(m) rows")
+            }
         }
         _ = layer.backward(Tensor(repeating: 1, shape: [12, 23]))
         XCTAssertNil(layer.halfWeight, "training drops the copy before the weights change")

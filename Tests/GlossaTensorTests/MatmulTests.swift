@@ -64,26 +64,42 @@ final class MatmulTests: XCTestCase {
         }
     }
 
-    /// fp16 weights (`ExactHalfMatrix`) give the fp32 skinny product bit for bit: every row
-    /// count, k with and without a 16-lane tail, with and without accumulation into C.
-    func testHalfWeightsGiveTheSameProductBitForBit() throws {
+    /// fp16 weights (`ExactHalfMatrix`): every output is the fp32 chain of fused multiply-adds
+    /// over k in order, bit for bit, from every kernel this CPU runs (AVX-512, AVX2, portable):
+    /// every row count, n inside one panel, across panels and past the thread split, k from 1,
+    /// with and without accumulation into y.
+    func testHalfWeightsGiveTheFusedChainBitForBitOnEveryKernel() throws {
         var rng = RandomGenerator(seed: 4)
-        for m in 1...SkinnyGemm.maxRows {
-            for (k, n) in [(16, 9), (37, 130), (512, 301)] {
+        for m in 1...ExactHalfMatrix.maxRows {
+            for (k, n) in [(1, 3), (16, 9), (37, 130), (512, 301)] {
                 let b = Tensor.randomNormal([n, k], rng: &rng)
                 for i in 0..<b.count { b.data[i] = Float(Float16(b.data[i])) }  // fp16 values, as in a CTranslate2 file
                 let half = try XCTUnwrap(ExactHalfMatrix(exactly: b))
                 let a = Tensor.randomNormal([m, k], rng: &rng)
                 for beta: Float in [0, 1] {
                     let start = Tensor.randomNormal([m, n], rng: &rng)
-                    let viaHalf = Tensor(start.array, shape: [m, n]), viaFloat = Tensor(start.array, shape: [m, n])
-                    half.multiplyTransposed(a, into: viaHalf, beta: beta)
-                    SkinnyGemm.multiplyTransposed(m: m, n: n, k: k, alpha: 1, a: a.data, lda: k, b: b.data, ldb: k,
-                                                  beta: beta, c: viaFloat.data, ldc: n)
-                    XCTAssertEqual(viaHalf.array.map(\.bitPattern), viaFloat.array.map(\.bitPattern), "m=\(m) k=\(k) n=\(n) beta=\(beta)")
+                    var expected = start.array
+                    for q in 0..<m {
+                        for j in 0..<n {
+                            var s: Float = 0
+                            for i in 0..<k { s = s.addingProduct(a[q, i], b[j, i]) }
+                            expected[q * n + j] = beta == 0 ? s : s + beta * expected[q * n + j]
+                        }
+                    }
+                    for level in 0...ExactHalfMatrix.kernelLevel {
+                        let y = Tensor(start.array, shape: [m, n])
+                        half.multiplyTransposed(a, into: y, beta: beta, level: level)
+                        XCTAssertEqual(y.array.map(\.bitPattern), expected.map(\.bitPattern), "m=\(m) k=\(k) n=\(n) beta=\(beta) level=\(level)")
+                    }
                 }
             }
         }
+        // Within rounding of the fp32 product (which sums in another order).
+        let b = Tensor.randomNormal([301, 512], rng: &rng)
+        for i in 0..<b.count { b.data[i] = Float(Float16(b.data[i])) }
+        let a = Tensor.randomNormal([5, 512], rng: &rng), y = Tensor(zeros: [5, 301])
+        try XCTUnwrap(ExactHalfMatrix(exactly: b)).multiplyTransposed(a, into: y, beta: 0)
+        assertClose(y.array, naive(a, b, false, true), tolerance: 1e-4)
     }
 
     /// The copy is made only when it is exact: one weight off the fp16 grid, one past its range

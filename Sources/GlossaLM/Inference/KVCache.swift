@@ -1,3 +1,4 @@
+import GlossaNN
 import GlossaTensor
 
 /// A fixed-size page of cached keys and values for one layer.
@@ -6,9 +7,10 @@ final class KVBlock {
     let keys: Tensor
     let values: Tensor
 
+    /// Uninitialised: rows are read only once written (`LayerKVCache.count`).
     init(keyWidth: Int, valueWidth: Int) {
-        keys = Tensor(zeros: [Self.capacity, keyWidth])
-        values = Tensor(zeros: [Self.capacity, valueWidth])
+        keys = Tensor(uninitialized: [Self.capacity, keyWidth])
+        values = Tensor(uninitialized: [Self.capacity, valueWidth])
     }
 
     /// A private copy of the first `rows` rows, for copy-on-write.
@@ -79,6 +81,45 @@ public struct LayerKVCache {
             row += n
         }
         return (k, v)
+    }
+
+    /// `core`'s attention for one query row (a decoding step's, the newest position, which
+    /// sees every cached row) over the cached keys and values, read page by page where they
+    /// lie: `contiguous()` would copy the whole cache on every step once it spans two pages.
+    /// Per head: scores s_j = scale · q·k_j, p = softmax(s), out = Σ_j p_j·v_j, summed in
+    /// position order, so the result does not depend on the page size.
+    public func attendOne(query: UnsafePointer<Float>, core: ScaledDotProductAttention, into out: UnsafeMutablePointer<Float>) {
+        precondition(keyWidth == core.keyValueHeads * core.headDim && valueWidth == core.keyValueHeads * core.valueHeadDim && count > 0,
+                     "attention over a cache of widths \(keyWidth)/\(valueWidth) with \(count) rows does not fit the heads")
+        let (headDim, valueHeadDim, group) = (core.headDim, core.valueHeadDim, core.queryHeads / core.keyValueHeads)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { scores.deallocate() }
+        let pages = blocks.map { (keys: $0.keys.data, values: $0.values.data) }
+        let width = Vec.width, body = valueHeadDim - valueHeadDim % width
+        for h in 0..<core.queryHeads {
+            let (q, g) = (query + h * headDim, h / group)
+            for (p, page) in pages.enumerated() {
+                let first = p * KVBlock.capacity
+                for r in 0..<min(KVBlock.capacity, count - first) {
+                    scores[first + r] = core.scale * Vec.dot(q, page.keys + r * keyWidth + g * headDim, headDim)
+                }
+            }
+            RowMath.softmax(scores, scores, rows: 1, cols: count)
+            let o = out + h * valueHeadDim
+            o.update(repeating: 0, count: valueHeadDim)
+            for (p, page) in pages.enumerated() {
+                let first = p * KVBlock.capacity
+                for r in 0..<min(KVBlock.capacity, count - first) {
+                    let (weight, v) = (scores[first + r], page.values + r * valueWidth + g * valueHeadDim)
+                    var d = 0
+                    while d < body {
+                        Vec.store(Vec.load(o + d) + weight * Vec.load(v + d), o + d)
+                        d += width
+                    }
+                    while d < valueHeadDim { o[d] += weight * v[d]; d += 1 }
+                }
+            }
+        }
     }
 
     /// The keys and values attention should read: the new ones alone without a cache (training,

@@ -62,7 +62,7 @@ public struct ShallowFusion {
         self.model = model
         // The LM is frozen here, and its head (most of a small LM's weights) runs once per step
         // for all beams: where the checkpoint's weights are fp16 numbers, as glossa-lm-v2's are,
-        // the step reads an exact fp16 copy, half the bytes for the same log-probabilities.
+        // the step reads an exact fp16 copy (ExactHalfMatrix), half the bytes.
         model.head.keepExactHalfCopy()
         self.weight = weight
         self.lengthBonus = lengthBonus

@@ -26,35 +26,60 @@ struct WhisperWindowDecoder {
     /// Shallow fusion, when an LM is attached and λ or β is non-zero.
     var fusion: ShallowFusion?
 
-    /// `prompt` is the full decoder prefix (previous text and the start-of-transcript sequence);
-    /// `lmContext` the transcript so far, for shallow fusion, which `fused: false` turns off.
-    func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = [],
-                fused: Bool = true) -> Result {
+    /// The decoder after a window's prompt, which every decoding of the window (the fused one
+    /// and each temperature of the fallback) starts from: the cross-attention keys and values
+    /// and the prompt's pass (up to 224 tokens) are computed once per window, not once per
+    /// decoding. Decodings fork the state (its cache pages are copy-on-write).
+    struct Primed {
+        let state: WhisperModel.DecoderState
+        /// The logits after the whole prompt, for the first token.
+        let firstLogits: Tensor
+        let noSpeechProbability: Float
+        /// The internal LM's state after the prompt and its log-probabilities, under fusion with μ ≠ 0.
+        let internalLM: (WhisperModel.DecoderState, Tensor)?
+    }
+
+    /// `prompt` is the full decoder prefix (previous text and the start-of-transcript sequence).
+    func prime(audio: Tensor, prompt: [Int32]) -> Primed {
         var state = model.makeDecoderState(audio: audio)
         // <|nospeech|> probability in the logits at <|startoftranscript|>'s position, not after
         // the whole prompt (decoding.py: probs_at_sot; CTranslate2 whisper.cc: sot_index).
         let sot = prompt.lastIndex(of: vocabulary.startOfTranscript) ?? prompt.count - 1
         let logits = model.decode(prompt, state: &state, logitRows: [sot, prompt.count - 1])
-        let first = logits.rows(1..<2).copy()
         var noSpeech: Float = 0
         if let ns = vocabulary.noSpeech {
             let atSOT = logits.data
             noSpeech = Foundation.exp(atSOT[Int(ns)] - RowMath.logsumexpRow(atSOT, logits.lastDim))
         }
-        let lm = fusion.flatMap { fused && $0.isActive ? $0.start(context: lmContext) : nil }
         // The internal LM (the decoder without the audio) reads the same prompt as the decoder.
-        var ilm: (WhisperModel.DecoderState, Tensor)?
-        if let fusion, lm != nil, fusion.internalWeight != 0 {
+        var internalLM: (WhisperModel.DecoderState, Tensor)?
+        if let fusion, fusion.isActive, fusion.internalWeight != 0 {
             var s = model.makeDecoderState(audio: nil)
             let l = model.decode(prompt, state: &s)
-            ilm = (s, fusion.internalLogProbs(l))
+            internalLM = (s, fusion.internalLogProbs(l))
         }
+        return Primed(state: state, firstLogits: logits.rows(1..<2).copy(), noSpeechProbability: noSpeech, internalLM: internalLM)
+    }
+
+    /// One decoding of a primed window; `lmContext` is the transcript so far, for shallow
+    /// fusion, which `fused: false` turns off.
+    func decode(_ primed: Primed, beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = [],
+                fused: Bool = true) -> Result {
+        let lm = fusion.flatMap { fused && $0.isActive ? $0.start(context: lmContext) : nil }
+        let ilm = lm != nil ? primed.internalLM : nil
         let (tokens, sum) = temperature > 0 || beamSize <= 1
-            ? sample(state: state, firstLogits: first, temperature: temperature, seed: seed, lm: lm, ilm: ilm)
-            : beamSearch(state: state, firstLogits: first, beamSize: beamSize, lm: lm, ilm: ilm)
+            ? sample(state: primed.state, firstLogits: primed.firstLogits, temperature: temperature, seed: seed, lm: lm, ilm: ilm)
+            : beamSearch(state: primed.state, firstLogits: primed.firstLogits, beamSize: beamSize, lm: lm, ilm: ilm)
         let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
-        return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: noSpeech, temperature: temperature, fused: lm != nil, text: text,
-                      compressionRatio: Self.compressionRatio(text))
+        return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: primed.noSpeechProbability, temperature: temperature,
+                      fused: lm != nil, text: text, compressionRatio: Self.compressionRatio(text))
+    }
+
+    /// `prime` then `decode`, for a single decoding of a window.
+    func decode(audio: Tensor, prompt: [Int32], beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = [],
+                fused: Bool = true) -> Result {
+        decode(prime(audio: audio, prompt: prompt), beamSize: beamSize, temperature: temperature, seed: seed,
+               lmContext: lmContext, fused: fused)
     }
 
     /// Log-probabilities after the logit rules, in place.

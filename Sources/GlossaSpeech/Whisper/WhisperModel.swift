@@ -63,12 +63,13 @@ public final class WhisperModel {
         (self.conv1, self.conv2, self.encoderPositions, self.encoderLayers, self.encoderNorm) = (conv1, conv2, encoderPositions, encoderLayers, encoderNorm)
         (self.tokenEmbedding, self.decoderPositions, self.decoderLayers, self.decoderNorm) = (tokenEmbedding, decoderPositions, decoderLayers, decoderNorm)
         head = Linear(weight: tokenEmbedding.weight, bias: nil)
-        // Beam steps read every decoder weight and the head once per token; with the weights in
-        // fp16, as CTranslate2 stores them, a step reads half the bytes for the same logits.
+        // Decoding steps read every decoder weight and the head once per token; with the weights
+        // in fp16, as CTranslate2 stores them, a step reads half the bytes, through a kernel
+        // without horizontal sums (ExactHalfMatrix; logits within rounding of fp32 products).
         for linear in stepLinears { linear.keepExactHalfCopy() }
     }
 
-    /// Bytes per decoder weight a beam step reads: 2 where every decoder weight matrix kept its
+    /// Bytes per decoder weight a decoding step reads: 2 where every decoder weight matrix kept its
     /// exact fp16 copy (CTranslate2's fp16 files), 4 otherwise.
     public var decoderWeightBytes: Int { stepLinears.allSatisfy { $0.halfWeight != nil } ? 2 : 4 }
 
@@ -172,9 +173,8 @@ public final class WhisperModel {
                 var cache = states[b].caches[i]
                 states[b].caches[i] = LayerKVCache(keyWidth: 0, valueWidth: 0)
                 cache.append(keys: k.rows(b..<(b + 1)), values: v.rows(b..<(b + 1)))
-                let (keys, values) = cache.contiguous()
+                cache.attendOne(query: q.data + b * width, core: a.core, into: attended.data + b * width)
                 states[b].caches[i] = cache
-                attended.row(b).assign(a.core.forward(q: q.rows(b..<(b + 1)), k: keys, v: values, batch: 1))
             }
             x = x + a.out(attended)
             if heardRows > 0 {

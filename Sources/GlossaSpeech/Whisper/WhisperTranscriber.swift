@@ -171,7 +171,8 @@ public final class WhisperTranscriber {
     /// temperature tried, which decides the prompt reset (faster-whisper passes the same on).
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
-        var result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: options.temperatures[0],
+        let primed = decoder.prime(audio: audio, prompt: prompt)
+        var result = decoder.decode(primed, beamSize: options.beamSize, temperature: options.temperatures[0],
                                     seed: options.seed, lmContext: lmContext)
         let retries = fallbackTemperatures(options)
         guard !retries.isEmpty else { return (result, result.temperature) }  // --no-fallback: kept unchecked
@@ -179,7 +180,7 @@ public final class WhisperTranscriber {
         for attempt in 0...retries.count {
             if attempt > 0 {
                 let t = retries[attempt - 1]
-                result = decoder.decode(audio: audio, prompt: prompt, beamSize: options.beamSize, temperature: t,
+                result = decoder.decode(primed, beamSize: options.beamSize, temperature: t,
                                         seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
             }
             // A fused window is also checked for the short loops the LM encourages.
