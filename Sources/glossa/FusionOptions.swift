@@ -28,7 +28,7 @@ struct FusionOptions: ParsableArguments {
             help: "A fused window whose text has a sequence of this many words twice (a loop) is decoded again without the LM (0: off).")
     var loopWords = FusionOptions.defaultLoopWords
     @Option(name: .customLong("ilm-weight"),
-            help: "μ: weight of the recognizer's internal LM (its decoder without the audio), subtracted for text tokens under fusion (0: off). 0.2 lowers WER further but costs about 1.2–1.6× the time of fusion without it.")
+            help: "μ: weight of the recognizer's internal LM (its decoder without the audio), subtracted for text tokens under fusion (0: off). 0.2 lowers WER further but costs about 1.2–1.4× the time of fusion without it.")
     var internalWeight: Float = FusionOptions.defaultInternalWeight
 
     func validate() throws {

@@ -18,7 +18,7 @@ struct Transcribe: ParsableCommand {
         models/whisper-tiny.en. Beam search is shallow-fused with the shipped LM by default \
         (score = log p_whisper + λ·log p_LM on text tokens, λ = \(FusionOptions.defaultWeight)); --lm none turns it off. \
         --ilm-weight μ also subtracts μ·log p_internal, Whisper's decoder without the audio (its \
-        internal LM): lower WER in the LM's domain, at about 1.2–1.6× the time of plain fusion.
+        internal LM): lower WER in the LM's domain, at about 1.2–1.4× the time of plain fusion.
 
         Examples:
           glossa transcribe assets/samples/librivox-0880.wav
