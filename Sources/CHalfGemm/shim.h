@@ -14,8 +14,9 @@
 // that chain, so they agree bit for bit and a transcript does not depend on the machine.
 //
 // Header-only, like CPrefetch: Swift compiles these static functions itself; the target
-// attributes let the AVX-512 and AVX2 paths be built into a binary for any x86-64, and
-// glossa_half_gemm picks one at run time from CPUID.
+// attributes let the AVX-512 and AVX2 paths be built into a binary for any x86-64;
+// glossa_half_gemm_level reads CPUID once (ExactHalfMatrix.kernelLevel) and glossa_half_gemm_at
+// runs the kernel of that level.
 #include <stddef.h>
 #include <stdint.h>
 #if defined(__x86_64__)
@@ -47,7 +48,7 @@ static inline int glossa_half_gemm_level(void) {
 #endif
 }
 
-/// Where to write output column j0 + jj of row q, and with what: s, or s + beta·old.
+/// One output: s, or s + beta·old (a multiply, then an add: contraction is off).
 static inline void glossa_half_store1(float *y, float s, float beta) { *y = beta == 0 ? s : s + beta * *y; }
 
 /// The portable path: the same chain, one output at a time.
