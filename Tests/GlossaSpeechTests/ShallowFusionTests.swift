@@ -89,6 +89,83 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertFalse(fusion.repeatsWords("Tb Tb Tb Tb Tb"), "0 turns the check off")
     }
 
+    /// A prefix must repeat only on the words it has finished: its last word may still grow,
+    /// and a trailing U+FFFD may be a character whose bytes are still coming. Whatever follows
+    /// a prefix that must repeat, the whole text repeats (checked on every byte prefix).
+    func testAPrefixMustRepeatOnlyOnItsFinishedWords() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let fusion = try ShallowFusion(model: toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: 5),
+                                       tokenizer: transcriber.vocabulary.tokenizer, whisper: transcriber.vocabulary, weight: 0.1, lengthBonus: 0)
+        XCTAssertFalse(fusion.mustRepeat("ça m'a volé, ça m'a vol"))
+        XCTAssertFalse(fusion.mustRepeat("ça m'a volé, ça m'a volé"), "the last word may still become \"volée\"")
+        XCTAssertTrue(fusion.repeatsWords("ça m'a volé, ça m'a volé"))
+        XCTAssertTrue(fusion.mustRepeat("ça m'a volé, ça m'a volé,"))
+        XCTAssertFalse(fusion.mustRepeat("Tb Tb Tb Tb T\u{FFFD}"))
+        XCTAssertTrue(fusion.mustRepeat("Tb Tb Tb Tb Tb \u{FFFD}"))
+        XCTAssertTrue(fusion.mustRepeat("la la la", after: "Tra la la la la"), "a loop reaching back into the window before")
+        let texts = ["Femme dix, ça m'a volé, ça m'a volée, ça m'a volé.", "Wenn-D-Wenn-D-Wenn-D-Wenn-Dé", "Tb Tb Tb Tb Tbé",
+                     "Returns True when A is greater than or equal to B.", "Σας Σας Σας Σας ΣαΣ Σ"]
+        var musts = 0
+        for text in texts {
+            let bytes = Array(text.utf8)
+            for n in 0...bytes.count {
+                let prefix = String(decoding: bytes.prefix(n), as: UTF8.self)
+                guard fusion.mustRepeat(prefix) else { continue }
+                musts += 1
+                XCTAssertTrue(fusion.repeatsWords(text), "'\(prefix)' must repeat, but '\(text)' does not")
+            }
+        }
+        XCTAssertGreaterThan(musts, 5)
+    }
+
+    /// A fused decoding whose every hypothesis loops stops early, greedy and in the beam search,
+    /// and the window falls back as it does when the loop reaches the length limit; when every
+    /// decoding fails and the surest of all is kept, the abandoned one is decoded to its end, so
+    /// the window's result is the one without abandoning.
+    func testALoopingFusedDecodingIsAbandonedAndTheWindowFallsBack() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let tokenizer = transcriber.vocabulary.tokenizer
+        let lm = toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: tokenizer.encode(" Paris")[0])
+        let fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 1.5, lengthBonus: 30)
+        let samples = try AudioFile.read(sample)
+        let mel = transcriber.frontEnd(samples, padding: 3000 * LogMelSpectrogram.hop)
+        let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: samples.count / LogMelSpectrogram.hop, width: 3000))
+        var options = WhisperTranscriber.Options()
+        options.sampleLength = 16  // debug builds decode slowly; "Paris" five times is 5 tokens
+        options.beamSize = 3
+        options.temperatures = [0, 0.4]
+        options.fusion = fusion
+        let decoder = WhisperWindowDecoder(model: transcriber.model, vocabulary: transcriber.vocabulary,
+                                           filters: WhisperLogitFilters(vocabulary: transcriber.vocabulary, timestamps: true),
+                                           sampleLength: options.sampleLength, fusion: fusion)
+        let prompt = try transcriber.prompt(previous: [], language: nil, options: options)
+        let primed = decoder.prime(audio: audio, prompt: prompt)
+        for beam in [1, 3] {
+            let whole = decoder.decode(primed, beamSize: beam, temperature: 0, seed: 0)
+            XCTAssertFalse(whole.abandoned)
+            XCTAssertTrue(fusion.repeatsWords(whole.text), whole.text)
+            let stopped = decoder.decode(primed, beamSize: beam, temperature: 0, seed: 0, abandoningLoopsAfter: "")
+            XCTAssertTrue(stopped.abandoned && stopped.fused)
+            XCTAssertLessThan(stopped.tokens.count, whole.tokens.count, "beam \(beam): \(stopped.text)")
+            XCTAssertTrue(fusion.repeatsWords(stopped.text), stopped.text)
+        }
+        // The abandoned window is decoded again without the LM, and that decoding passes.
+        let unfused = decoder.decode(primed, beamSize: 3, temperature: 0, seed: 0, fused: false)
+        let (kept, _) = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "", options: options)
+        XCTAssertEqual(kept.tokens, unfused.tokens)
+        XCTAssertFalse(kept.fused)
+        // A compression threshold of 0 makes every decoding a repeat: the surest of all is kept.
+        options.compressionRatioThreshold = 0
+        options.abandonsLoops = false
+        let expected = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "", options: options)
+        options.abandonsLoops = true
+        let surest = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "", options: options)
+        XCTAssertEqual(surest.0.tokens, expected.0.tokens)
+        XCTAssertEqual(surest.0.fused, expected.0.fused)
+        XCTAssertEqual(surest.1, expected.1)
+        XCTAssertFalse(surest.0.abandoned)
+    }
+
     /// The transcript's first word is not scored by the LM and reaches it without its leading
     /// space, as the LM's documents begin; later tokens are scored and fed as they are.
     func testTheFirstWordReachesTheLMWithoutItsSpace() throws {

@@ -184,4 +184,14 @@ public struct ShallowFusion {
         }
         return false
     }
+
+    /// Whether every text that begins with `prefix` fails `repeatsWords` (after the same
+    /// `previous`): the check run on the words the prefix has finished. Its last word may still
+    /// grow ("vol" → "volé"), and trailing U+FFFD may be a character whose bytes are still
+    /// coming, so both are left out; every earlier word is followed by a separator and stays
+    /// as it is however the text goes on, so a sequence repeated among them stays repeated.
+    func mustRepeat(_ prefix: String, after previous: String = "") -> Bool {
+        let complete = prefix.reversed().drop { $0 == "\u{FFFD}" }.drop { $0.isLetter || $0.isNumber }
+        return repeatsWords(String(complete.reversed()), after: previous)
+    }
 }

@@ -17,6 +17,9 @@ struct WhisperWindowDecoder {
         var text: String
         /// zlib compression ratio of the text (transcribe.py's repetition check).
         var compressionRatio: Double
+        /// Stopped before its end because it could no longer pass the loop check
+        /// (`decode(_:…abandoningLoopsAfter:)`): the tokens so far, not a whole decoding.
+        var abandoned = false
     }
 
     let model: WhisperModel
@@ -63,16 +66,34 @@ struct WhisperWindowDecoder {
 
     /// One decoding of a primed window; `lmContext` is the transcript so far, for shallow
     /// fusion, which `fused: false` turns off.
+    ///
+    /// With `abandoningLoopsAfter` (the previous window's text) a fused decoding stops as soon as
+    /// every live hypothesis has repeated a word sequence among its finished words
+    /// (`ShallowFusion.mustRepeat`): all it can still produce fails fusion's loop check. Such a
+    /// loop otherwise runs to the length limit (224 tokens, each a full beam step), where it
+    /// almost always outscores the hypotheses that ended before it (a loop grows surer as it
+    /// goes on) and the window is decoded again without the LM; abandoned, the window goes to
+    /// that fallback at once, also in the rare case where an earlier hypothesis would have won.
+    /// The result is then `abandoned`: the best live hypothesis so far, to be used only as a
+    /// rejected decoding.
     func decode(_ primed: Primed, beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = [],
-                fused: Bool = true) -> Result {
+                fused: Bool = true, abandoningLoopsAfter previousText: String? = nil) -> Result {
         let lm = fusion.flatMap { fused && $0.isActive ? $0.start(context: lmContext) : nil }
         let ilm = lm != nil ? primed.internalLM : nil
-        let (tokens, sum) = temperature > 0 || beamSize <= 1
-            ? sample(state: primed.state, firstLogits: primed.firstLogits, temperature: temperature, seed: seed, lm: lm, ilm: ilm)
-            : beamSearch(state: primed.state, firstLogits: primed.firstLogits, beamSize: beamSize, lm: lm, ilm: ilm)
-        let text = vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
+        let loops = lm != nil ? previousText : nil
+        let (tokens, sum, abandoned) = temperature > 0 || beamSize <= 1
+            ? sample(state: primed.state, firstLogits: primed.firstLogits, temperature: temperature, seed: seed, lm: lm, ilm: ilm,
+                     abandoningLoopsAfter: loops)
+            : beamSearch(state: primed.state, firstLogits: primed.firstLogits, beamSize: beamSize, lm: lm, ilm: ilm,
+                         abandoningLoopsAfter: loops)
+        let text = self.text(tokens)
         return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: primed.noSpeechProbability, temperature: temperature,
-                      fused: lm != nil, text: text, compressionRatio: Self.compressionRatio(text))
+                      fused: lm != nil, text: text, compressionRatio: Self.compressionRatio(text), abandoned: abandoned)
+    }
+
+    /// The text of a decoding's tokens (timestamps and special tokens left out).
+    private func text(_ tokens: [Int32]) -> String {
+        vocabulary.tokenizer.decode(tokens.filter(vocabulary.isText))
     }
 
     /// `prime` then `decode`, for a single decoding of a window.
@@ -94,7 +115,8 @@ struct WhisperWindowDecoder {
     /// Greedy (or sampled) decoding; with fusion, candidates are scored by the fused score.
     /// Returns the tokens and their ASR log-probability sum (fusion only steers the choice).
     private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64,
-                        lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double) {
+                        lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?,
+                        abandoningLoopsAfter previousText: String?) -> ([Int32], Double, Bool) {
         var state = state
         var lmState = lm?.0, lmLogProbs = lm?.1
         var ilmState = ilm?.0, ilmLogProbs = ilm?.1
@@ -137,11 +159,12 @@ struct WhisperWindowDecoder {
             }
             if next == vocabulary.endOfText { break }
             tokens.append(next)
+            if let fusion, let previousText, fusion.mustRepeat(text(tokens), after: previousText) { return (tokens, sum, true) }
             if let fusion, lmState != nil, next < vocabulary.endOfText { lmLogProbs = fusion.advance(&lmState!, token: next) }
             logits = model.decode([next], state: &state)
             if let fusion, ilmState != nil { ilmLogProbs = fusion.internalLogProbs(model.decode([next], state: &ilmState!)) }
         }
-        return (tokens, sum)
+        return (tokens, sum, false)
     }
 
     /// Beam search with CTranslate2's rules (BeamSearch::search in src/decoding.cc, which
@@ -156,7 +179,8 @@ struct WhisperWindowDecoder {
     /// have beamSize; inside a repetition loop those rules pick different transcripts.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
-                            lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?) -> ([Int32], Double) {
+                            lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?,
+                            abandoningLoopsAfter previousText: String?) -> ([Int32], Double, Bool) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
             /// Text tokens scored by the LM: (sum − asr) / scored is the mean fusion term.
@@ -200,6 +224,9 @@ struct WhisperWindowDecoder {
                 return beam
             }
             if lastStep || hypotheses.count >= beamSize || next.isEmpty { break }
+            if let fusion, let previousText, next.allSatisfy({ fusion.mustRepeat(text($0.tokens), after: previousText) }) {
+                return (next[0].tokens, next[0].asr, true)  // the best live hypothesis so far
+            }
             // The surviving beams' LM states advance by their new text token in one batched step.
             if let fusion {
                 let advancing = next.indices.filter { next[$0].lmState != nil && next[$0].tokens.last! < eot }
@@ -239,7 +266,7 @@ struct WhisperWindowDecoder {
         }
         if hypotheses.isEmpty { hypotheses = beams.map { ($0.tokens, $0.sum, $0.asr) } }
         let best = hypotheses.max { $0.sum / Double(max(1, $0.tokens.count)) < $1.sum / Double(max(1, $1.tokens.count)) }!
-        return (best.tokens, best.asr)
+        return (best.tokens, best.asr, false)
     }
 
     /// One step of CTranslate2's beam rule over candidates sorted best first (their tokens, at

@@ -25,6 +25,9 @@ public final class WhisperTranscriber {
         public var seed: UInt64 = 0
         /// Shallow fusion with an external LM (nil: none).
         public var fusion: ShallowFusion?
+        /// Whether a fused decoding whose every live hypothesis loops stops early
+        /// (`WhisperWindowDecoder.decode(_:…abandoningLoopsAfter:)`); off only in tests.
+        var abandonsLoops = true
         public init(language: String? = nil) { self.language = language }
     }
 
@@ -172,24 +175,40 @@ public final class WhisperTranscriber {
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
         let primed = decoder.prime(audio: audio, prompt: prompt)
-        var result = decoder.decode(primed, beamSize: options.beamSize, temperature: options.temperatures[0],
-                                    seed: options.seed, lmContext: lmContext)
         let retries = fallbackTemperatures(options)
+        // A fused decoding stops once every live hypothesis loops (`abandoningLoopsAfter`), and
+        // is then rejected; not where the window may be taken for silence, which a loop with a
+        // low mean log-probability is when the no-speech probability is above its threshold.
+        let abandoning = !retries.isEmpty && options.abandonsLoops && primed.noSpeechProbability <= options.noSpeechThreshold
+        func first(abandoning: Bool) -> WhisperWindowDecoder.Result {
+            decoder.decode(primed, beamSize: options.beamSize, temperature: options.temperatures[0], seed: options.seed,
+                           lmContext: lmContext, abandoningLoopsAfter: abandoning ? previousText : nil)
+        }
+        var result = first(abandoning: abandoning)
         guard !retries.isEmpty else { return (result, result.temperature) }  // --no-fallback: kept unchecked
         var tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)] = []
+        // A fused window is also checked for the short loops the LM encourages.
+        func repeats(_ result: WhisperWindowDecoder.Result) -> Bool {
+            result.compressionRatio > options.compressionRatioThreshold
+                || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
+        }
         for attempt in 0...retries.count {
             if attempt > 0 {
                 let t = retries[attempt - 1]
                 result = decoder.decode(primed, beamSize: options.beamSize, temperature: t,
                                         seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
             }
-            // A fused window is also checked for the short loops the LM encourages.
-            let repeats = result.compressionRatio > options.compressionRatioThreshold
-                || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
+            let loops = repeats(result)
             let unsure = result.averageLogProb < options.logProbThreshold
             let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure
-            if silence || !(repeats || unsure) { return (result, result.temperature) }
-            tried.append((result, repeats))
+            if silence || !(loops || unsure) { return (result, result.temperature) }
+            tried.append((result, loops))
+        }
+        // When every decoding repeats, the surest of all is kept, which may be the abandoned
+        // one's whole decoding (a loop grows surer as it goes on): it is decoded to its end.
+        if let k = tried.firstIndex(where: \.result.abandoned), tried.allSatisfy(\.repeats) {
+            let whole = first(abandoning: false)
+            tried[k] = (whole, repeats(whole))
         }
         return (Self.surest(tried), result.temperature)
     }
