@@ -22,7 +22,7 @@ struct EvalASR: ParsableCommand {
         Example:
           glossa eval asr --manifest data/speech/librivox/manifest.tsv --model models/whisper-base --language en
           glossa eval asr --manifest data/speech/espeak-de/valid.tsv --language de --lm-weight 0.3
-          glossa eval asr --manifest data/speech/espeak-de/valid.tsv --language de --ilm-weight 0.2
+          glossa eval asr --manifest data/speech/espeak-de/valid.tsv --language de --ilm-weight 0
           glossa eval asr --manifest data/speech/librivox/manifest.tsv --language en --lm none
         """)
 

@@ -16,9 +16,9 @@ struct Transcribe: ParsableCommand {
         text as context, segment timestamps. --model is a folder with a CTranslate2 model.bin and \
         tokenizer.json; `make models` provides models/whisper-base (multilingual, the default) and \
         models/whisper-tiny.en. Beam search is shallow-fused with the shipped LM by default \
-        (score = log p_whisper + λ·log p_LM on text tokens, λ = \(FusionOptions.defaultWeight)); --lm none turns it off. \
-        --ilm-weight μ also subtracts μ·log p_internal, Whisper's decoder without the audio (its \
-        internal LM): lower WER in the LM's domain, at about 1.2–1.4× the time of plain fusion.
+        (score = log p_whisper + λ·log p_LM − μ·log p_internal on text tokens, λ = \(FusionOptions.defaultWeight), \
+        μ = \(FusionOptions.defaultInternalWeight)), where p_internal is Whisper's decoder without the audio (its internal \
+        LM); --lm none turns fusion off, --ilm-weight 0 keeps plain shallow fusion.
 
         Examples:
           glossa transcribe assets/samples/librivox-0880.wav
@@ -26,7 +26,7 @@ struct Transcribe: ParsableCommand {
           glossa transcribe interview.wav --language de --format json
           glossa transcribe interview.wav --language de --translate
           glossa transcribe notes.wav --lm none                       # no shallow fusion
-          glossa transcribe notes.wav --ilm-weight 0.2                # subtract Whisper's internal LM too
+          glossa transcribe notes.wav --ilm-weight 0                  # plain shallow fusion: no internal LM
           glossa transcribe notes.wav --lm runs/my-domain-lm/model --lm-weight 0.1
         """)
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Two builds' transcripts of the same sets, utterance by utterance: for every
+`glossa eval asr --json` output in NEW_DIR with a namesake in OLD_DIR, how many hypotheses are
+the same word for word, and the WER of each; with --show, the differing ones.
+
+  python3 scripts/compare_transcripts.py runs/pk/test-l0.2-m0 runs/ab/test-l0.2-m0
+"""
+import json
+import os
+import sys
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--show"]
+    if len(args) != 2:
+        sys.exit("usage: compare_transcripts.py OLD_DIR NEW_DIR [--show]")
+    old_dir, new_dir = args
+    same_total = total = 0
+    for name in sorted(os.listdir(new_dir)):
+        old_path = os.path.join(old_dir, name)
+        if not name.endswith(".json") or not os.path.exists(old_path):
+            continue
+        old_run, new = json.load(open(old_path)), json.load(open(os.path.join(new_dir, name)))
+        old = {r["path"]: r for r in old_run["results"]}
+        differing = [r for r in new["results"] if r["path"] not in old or old[r["path"]]["hypothesis"] != r["hypothesis"]]
+        same = len(new["results"]) - len(differing)
+        same_total += same
+        total += len(new["results"])
+        print(f"{name}: {same} of {len(new['results'])} the same, WER {100 * old_run['wer']:.2f} -> {100 * new['wer']:.2f}")
+        if "--show" in sys.argv:
+            for r in differing:
+                print(f"  {os.path.basename(r['path'])}\n    old: {old.get(r['path'], {}).get('hypothesis')}\n    new: {r['hypothesis']}")
+    print(f"{same_total} of {total} transcripts the same")
+
+
+if __name__ == "__main__":
+    main()
