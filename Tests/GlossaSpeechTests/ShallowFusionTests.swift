@@ -55,8 +55,9 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertFalse(plain.text.contains("Paris"))
         XCTAssertTrue(fused.text.contains("Paris"), fused.text)
 
-        // With the fallback, the window the LM made repetitive is decoded again without the LM
-        // at temperature 0 first, which is exactly the unfused decoding.
+        // With the fallback, the window the LM made repetitive (its fused decoding abandoned as
+        // soon as it must loop) is decoded again without the LM at temperature 0 first, which is
+        // exactly the unfused decoding.
         options.temperatures = WhisperTranscriber.Options().temperatures
         let fallenBack = try transcriber.transcribe(audio, options: options)
         XCTAssertEqual(fallenBack.segments, plain.segments)
@@ -118,10 +119,9 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertGreaterThan(musts, 5)
     }
 
-    /// A fused decoding whose every hypothesis loops stops early, greedy and in the beam search,
-    /// and the window falls back as it does when the loop reaches the length limit; when every
-    /// decoding fails and the surest of all is kept, the abandoned one is decoded to its end, so
-    /// the window's result is the one without abandoning.
+    /// A fused decoding whose every hypothesis loops stops early, greedy and in the beam search;
+    /// when every decoding of the window fails and the surest of all is kept, the abandoned one
+    /// is decoded to its end, so the window's result is the one without abandoning.
     func testALoopingFusedDecodingIsAbandonedAndTheWindowFallsBack() throws {
         let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
         let tokenizer = transcriber.vocabulary.tokenizer
@@ -132,7 +132,6 @@ final class ShallowFusionTests: XCTestCase {
         let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: samples.count / LogMelSpectrogram.hop, width: 3000))
         var options = WhisperTranscriber.Options()
         options.sampleLength = 16  // debug builds decode slowly; "Paris" five times is 5 tokens
-        options.beamSize = 3
         options.temperatures = [0, 0.4]
         options.fusion = fusion
         let decoder = WhisperWindowDecoder(model: transcriber.model, vocabulary: transcriber.vocabulary,
@@ -149,12 +148,9 @@ final class ShallowFusionTests: XCTestCase {
             XCTAssertLessThan(stopped.tokens.count, whole.tokens.count, "beam \(beam): \(stopped.text)")
             XCTAssertTrue(fusion.repeatsWords(stopped.text), stopped.text)
         }
-        // The abandoned window is decoded again without the LM, and that decoding passes.
-        let unfused = decoder.decode(primed, beamSize: 3, temperature: 0, seed: 0, fused: false)
-        let (kept, _) = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "", options: options)
-        XCTAssertEqual(kept.tokens, unfused.tokens)
-        XCTAssertFalse(kept.fused)
+        // (That the window then falls back to the unfused decoding, the fused Paris test shows.)
         // A compression threshold of 0 makes every decoding a repeat: the surest of all is kept.
+        options.beamSize = 2  // fewer rows: debug builds decode slowly
         options.compressionRatioThreshold = 0
         options.abandonsLoops = false
         let expected = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "", options: options)
