@@ -105,7 +105,8 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertTrue(fusion.mustRepeat("Tb Tb Tb Tb Tb \u{FFFD}"))
         XCTAssertTrue(fusion.mustRepeat("la la la", after: "Tra la la la la"), "a loop reaching back into the window before")
         let texts = ["Femme dix, ça m'a volé, ça m'a volée, ça m'a volé.", "Wenn-D-Wenn-D-Wenn-D-Wenn-Dé", "Tb Tb Tb Tb Tbé",
-                     "Returns True when A is greater than or equal to B.", "Σας Σας Σας Σας ΣαΣ Σ"]
+                     "Returns True when A is greater than or equal to B.", "Σας Σας Σας Σας ΣαΣ Σ",
+                     "Cafe\u{301} cafe\u{301} cafe\u{301} cafe\u{301} cafe\u{301}s cafe\u{301}"]
         var musts = 0
         for text in texts {
             let bytes = Array(text.utf8)
