@@ -32,9 +32,6 @@ struct FusionOptions: ParsableArguments {
     @Option(name: .customLong("ilm-weight"),
             help: "μ: weight of the recognizer's internal LM (its decoder without the audio), subtracted for text tokens under fusion (0: off, plain shallow fusion).")
     var internalWeight: Float = FusionOptions.defaultInternalWeight
-    @Option(name: .customLong("ilm-context"),
-            help: "What the internal LM's cross-attention reads: none (removed) or mean (the window's mean encoder frame).")
-    var internalContext = InternalLMContext.none
 
     func validate() throws {
         guard repeatNgram >= 0 else { throw ValidationError("--lm-repeat-ngram must be 0 or more") }
@@ -67,14 +64,11 @@ struct FusionOptions: ParsableArguments {
         fusion.repeatNgram = repeatNgram
         fusion.loopWords = loopWords
         fusion.internalWeight = internalWeight
-        fusion.internalContext = internalContext
         return fusion
     }
 
     var summary: String {
         guard let folder else { return "no fusion" }
-        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "")\(internalWeight != 0 ? " internal LM μ \(internalWeight)\(internalContext == .mean ? " (mean audio)" : "")" : "") with \(folder)"
+        return "fusion λ \(lmWeight) β \(lengthBonus)\(repeatNgram > 0 ? " repeat guard \(repeatNgram)" : "")\(loopWords != Self.defaultLoopWords ? " loop words \(loopWords)" : "")\(internalWeight != 0 ? " internal LM μ \(internalWeight)" : "") with \(folder)"
     }
 }
-
-extension InternalLMContext: ExpressibleByArgument {}

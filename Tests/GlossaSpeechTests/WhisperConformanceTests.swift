@@ -93,28 +93,4 @@ final class WhisperConformanceTests: XCTestCase {
         }
         XCTAssertEqual(mixed.map(\.length), [7, 6, 7, 6])
     }
-
-    /// `--ilm-context mean`: the internal LM attending to one frame, the mean of the encoder's
-    /// frames, is the decoder with that one frame as its audio (the path checked against
-    /// transformers above), in one pass and in a beam step beside states with audio.
-    func testTheMeanAudioInternalLMIsTheDecoderHearingOneMeanFrame() throws {
-        let (model, expected, ids, reference, tolerance) = try fixture("logits")
-        let audio = model.encode(try expected.tensor("input_features"))
-        let frames = audio.count / audio.lastDim
-        let mean = Tensor(zeros: [1, audio.lastDim])
-        for f in 0..<frames { for c in 0..<audio.lastDim { mean.data[c] += audio.data[f * audio.lastDim + c] / Float(frames) } }
-
-        var averaged = model.makeDecoderState(averaging: audio), oneFrame = model.makeDecoderState(audio: mean)
-        let expectedLogits = model.decode(ids, state: &oneFrame, allLogits: true)
-        XCTAssertLessThanOrEqual(model.decode(ids, state: &averaged, allLogits: true).maxAbsDifference(expectedLogits), tolerance)
-        XCTAssertGreaterThan(expectedLogits.maxAbsDifference(reference), 100 * tolerance, "the mean frame must differ from the audio")
-
-        var heard = model.makeDecoderState(audio: audio), unheard = model.makeDecoderState(averaging: audio)
-        _ = model.decode(Array(ids[..<5]), state: &heard)
-        _ = model.decode(Array(ids[..<5]), state: &unheard)
-        var states = [heard, unheard]
-        let step = model.decodeStep([ids[5], ids[5]], states: &states)
-        XCTAssertLessThanOrEqual(step.rows(0..<1).maxAbsDifference(reference.rows(5..<6)), tolerance)
-        XCTAssertLessThanOrEqual(step.rows(1..<2).maxAbsDifference(expectedLogits.rows(5..<6)), tolerance)
-    }
 }

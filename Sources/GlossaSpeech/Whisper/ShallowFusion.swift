@@ -32,20 +32,12 @@ import GlossaTensor
 /// term so far, and the other tokens the LM's distribution with the repeats' mass taken out,
 /// log p_LM(y) − log(1 − Σ_repeats p_LM). The LM then neither pushes a loop on nor penalises
 /// it; whisper alone decides.
-/// The audio context of the internal-LM estimate: none (cross-attention removed, Meng et al.
-/// 2021) or the window's mean encoder frame (`WhisperModel.makeDecoderState(averaging:)`).
-public enum InternalLMContext: String, CaseIterable, Sendable {
-    case none, mean
-}
-
 public struct ShallowFusion {
     public let model: TransformerLM
     public let weight: Float
     public let lengthBonus: Float
     /// μ: weight of the recognizer's internal LM, subtracted (ILME, Meng et al. 2021).
     public var internalWeight: Float = 0
-    /// What the internal LM's cross-attention reads.
-    public var internalContext = InternalLMContext.none
     /// Tokens of the transcript kept as LM context at the start of each window.
     public var contextTokens = 128
     /// n of the repetition guard (0 turns it off).

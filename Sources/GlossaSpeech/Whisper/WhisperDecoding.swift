@@ -57,7 +57,7 @@ struct WhisperWindowDecoder {
         // The internal LM (the decoder without the audio) reads the same prompt as the decoder.
         var internalLM: (WhisperModel.DecoderState, Tensor)?
         if let fusion, fusion.isActive, fusion.internalWeight != 0 {
-            var s = fusion.internalContext == .mean ? model.makeDecoderState(averaging: audio) : model.makeDecoderState(audio: nil)
+            var s = model.makeDecoderState(audio: nil)
             let l = model.decode(prompt, state: &s)
             internalLM = (s, fusion.internalLogProbs(l))
         }

@@ -102,9 +102,6 @@ public final class WhisperModel {
     /// Per-audio decoder state: cross-attention keys/values (computed once) and self-attention caches.
     public struct DecoderState {
         let crossKeys: [Tensor], crossValues: [Tensor]
-        /// Without audio: per layer, what cross-attention adds to every position when it attends
-        /// to one frame, the mean encoder output (empty: cross-attention skipped).
-        let crossConstants: [Tensor]
         var caches: [LayerKVCache]
         public var length: Int { caches.first?.count ?? 0 }
     }
@@ -114,24 +111,8 @@ public final class WhisperModel {
     public func makeDecoderState(audio: Tensor?) -> DecoderState {
         let keys = audio.map { a in decoderLayers.map { $0.crossAttention.key(a) } } ?? []
         let values = audio.map { a in decoderLayers.map { $0.crossAttention.value(a) } } ?? []
-        return DecoderState(crossKeys: keys, crossValues: values, crossConstants: [], caches: emptyCaches())
-    }
-
-    /// The internal-LM estimate whose cross-attention reads one frame, the mean of `audio`'s
-    /// encoder frames (Zeineldeen et al. 2021's averaged context, here the window's own): a
-    /// softmax over one key is 1, so each layer adds out(value(mean)) to every position,
-    /// whatever its query. The decoder then sees a typical audio context, not none.
-    public func makeDecoderState(averaging audio: Tensor) -> DecoderState {
-        let mean = Tensor(zeros: [1, audio.lastDim])
-        let frames = audio.count / audio.lastDim
-        for f in 0..<frames { Vec.add(mean.data, audio.data + f * audio.lastDim, mean.data, audio.lastDim) }
-        Vec.scale(mean.data, 1 / Float(frames), mean.data, audio.lastDim)
-        let constants = decoderLayers.map { $0.crossAttention.out($0.crossAttention.value(mean)) }
-        return DecoderState(crossKeys: [], crossValues: [], crossConstants: constants, caches: emptyCaches())
-    }
-
-    private func emptyCaches() -> [LayerKVCache] {
-        decoderLayers.map { LayerKVCache(keyWidth: $0.selfAttention.key.outFeatures, valueWidth: $0.selfAttention.value.outFeatures) }
+        let caches = decoderLayers.map { LayerKVCache(keyWidth: $0.selfAttention.key.outFeatures, valueWidth: $0.selfAttention.value.outFeatures) }
+        return DecoderState(crossKeys: keys, crossValues: values, caches: caches)
     }
 
     /// Logits [tokens.count, vocabulary] (or [1, vocabulary] for the last token) after the
@@ -159,8 +140,6 @@ public final class WhisperModel {
                 let c = layer.crossAttention
                 let hc = layer.crossNorm(x)
                 x = x + c.out(c.core.forward(q: c.query(hc), k: state.crossKeys[i], v: state.crossValues[i], batch: 1))
-            } else if !state.crossConstants.isEmpty {
-                for r in 0..<tokens.count { Vec.add(x.data + r * x.lastDim, state.crossConstants[i].data, x.data + r * x.lastDim, x.lastDim) }
             }
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
@@ -204,9 +183,6 @@ public final class WhisperModel {
                 let heard = x.rows(0..<heardRows)
                 let crossed = c.out(c.core.forward(q: c.query(layer.crossNorm(heard)), k: states[0].crossKeys[i], v: states[0].crossValues[i], batch: 1))
                 Vec.add(heard.data, crossed.data, heard.data, heardRows * width)
-            }
-            for b in heardRows..<rows where !states[b].crossConstants.isEmpty {
-                Vec.add(x.data + b * width, states[b].crossConstants[i].data, x.data + b * width, width)
             }
             x = x + layer.fc2(layer.gelu(layer.fc1(layer.mlpNorm(x))))
         }
