@@ -5,11 +5,10 @@ asr --json` outputs none-<lang>.json and fused-<lang>.json (the layout of script
 
   pip install matplotlib
   python3 scripts/plot_fusion_sweep.py runs/fusion-sweep.tsv docs/fusion_lambda_sweep.png
-  python3 scripts/plot_fusion_sweep.py runs/rule2/valid-l0.1 runs/rule2/valid-l0.2 runs/ilm/valid-l0.2-m0.2 docs/fusion_lambda_sweep.png
+  python3 scripts/plot_fusion_sweep.py runs/sa/valid-l0.2-m0 runs/sa/valid-l0.3-m0 runs/ab/valid-l0.2-m0.2 docs/fusion_lambda_sweep.png
 
-Left: WER per language against λ (β = 0), solid without the internal LM, dashed with μ = λ.
-Right: the mean relative WER change against λ = 0, one line each. A folder whose μ is neither 0
-nor λ is refused: it would need a third kind of line.
+Left: WER per language against λ (β = 0), one line style per internal-LM weight μ (μ = 0 solid).
+Right: the mean relative WER change against λ = 0, one line per μ.
 """
 import collections
 import os
@@ -23,27 +22,32 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from fusion_compare import load_runs  # noqa: E402  (scripts/, beside this file)
 
-SERIES = ["μ = 0", "μ = λ"]
-wer = {series: collections.defaultdict(dict) for series in SERIES}  # series → lang → λ → WER %
+STYLES = ["-", "--", ":", "-."]
+wer = collections.defaultdict(lambda: collections.defaultdict(dict))  # series → lang → λ → WER %
+unfused_wer = {}  # lang → WER % at λ = 0, the start of every series
 for source in sys.argv[1:-1]:
     if os.path.isdir(source):
         found = re.search(r"-l([0-9.]+)(?:-m([0-9.]+))?$", source.rstrip("/"))
         lam, mu = float(found.group(1)), float(found.group(2) or 0)
-        if mu not in (0, lam):
-            sys.exit(f"{source}: μ {mu} is neither 0 nor λ")
+        series = f"μ = {mu:g}"
         for lang, unfused, fused in load_runs(source, source):
-            for series in SERIES:
-                wer[series][lang][0.0] = 100 * unfused["wer"]
-            wer[SERIES[mu == lam and mu > 0]][lang][lam] = 100 * fused["wer"]
+            unfused_wer[lang] = 100 * unfused["wer"]
+            wer[series][lang][lam] = 100 * fused["wer"]
         continue
     for line in open(source):
         if line.strip():
             _lm, lam, beta, lang, w, _cer, _rtf = line.rstrip("\n").split("\t")
-            if float(beta) == 0:
-                wer[SERIES[0]][lang][float(lam)] = float(w)
+            if float(beta) == 0 and float(lam) == 0:
+                unfused_wer[lang] = float(w)
+            elif float(beta) == 0:
+                wer["μ = 0"][lang][float(lam)] = float(w)
+for per_lang in wer.values():
+    for lang, per in per_lang.items():
+        per[0.0] = unfused_wer[lang]
+SERIES = sorted(wer, key=lambda series: float(series.split("= ")[1]))  # μ = 0 first (solid)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
 colors = {}
-for series, style in zip(SERIES, ["-", "--"]):
+for series, style in zip(SERIES, STYLES):
     for lang, per in sorted(wer[series].items()):
         xs = sorted(per)
         if len(xs) < 2:
@@ -51,11 +55,11 @@ for series, style in zip(SERIES, ["-", "--"]):
         line, = left.plot(xs, [per[x] for x in xs], style, marker="o", color=colors.get(lang),
                           label=lang if lang not in colors else None)
         colors[lang] = line.get_color()
-left.set_xlabel("λ (LM weight); dashed: internal LM subtracted, μ = λ")
+left.set_xlabel("λ (LM weight); line styles as on the right")
 left.set_ylabel("WER % (valid sets)")
 left.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.13), frameon=False)  # above the axes, where no line runs
 left.grid(alpha=0.3)
-for series, style in zip(SERIES, ["-", "--"]):
+for series, style in zip(SERIES, STYLES):
     per_lang = wer[series]
     lambdas = sorted({lam for per in per_lang.values() for lam in per})
     if len(lambdas) < 2:
