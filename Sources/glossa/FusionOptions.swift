@@ -21,7 +21,7 @@ struct FusionOptions: ParsableArguments {
     var lm = "default"
     @Option(name: .customLong("lm-weight"), help: "λ: weight of the LM's log-probability for text tokens.")
     var lmWeight: Float = FusionOptions.defaultWeight
-    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion.")
+    @Option(name: .customLong("length-bonus"), help: "β: bonus per emitted text token under fusion (below 0 a penalty, written --length-bonus=-0.3).")
     var lengthBonus: Float = FusionOptions.defaultLengthBonus
     @Option(name: .customLong("lm-repeat-ngram"),
             help: "n of the repetition guard: where the last n−1 text tokens occurred before in the window, the LM neither rewards nor penalises repeating what followed them (0: off).")
