@@ -36,6 +36,10 @@ struct FusionOptions: ParsableArguments {
     func validate() throws {
         guard repeatNgram >= 0 else { throw ValidationError("--lm-repeat-ngram must be 0 or more") }
         guard loopWords >= 0 else { throw ValidationError("--lm-loop-words must be 0 or more") }
+        // A negative weight would reward what the LM finds unlikely (λ) or what Whisper's own
+        // prior favours (μ): never a fusion, so it is refused rather than run.
+        guard lmWeight >= 0 else { throw ValidationError("--lm-weight must be 0 or more") }
+        guard internalWeight >= 0 else { throw ValidationError("--ilm-weight must be 0 or more") }
     }
 
     /// The LM folder in use, or nil without fusion (also when λ = 0: the transcript is then

@@ -57,5 +57,12 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(loop.status, 0)
         XCTAssertTrue(loop.stderr.contains("--lm-loop-words must be 0 or more"), loop.stderr)
         XCTAssertTrue(loop.stdout.isEmpty)
+
+        for (option, value) in [("lm-weight", "-0.2"), ("ilm-weight", "-0.1")] {
+            let weight = try runGlossa(["eval", "asr", "--manifest", "data/speech/espeak-en/test.tsv", "--\(option)=\(value)"])
+            XCTAssertNotEqual(weight.status, 0)
+            XCTAssertTrue(weight.stderr.contains("--\(option) must be 0 or more"), weight.stderr)
+            XCTAssertTrue(weight.stdout.isEmpty)
+        }
     }
 }
