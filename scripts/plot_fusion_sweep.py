@@ -31,7 +31,9 @@ for source in sys.argv[1:-1]:
         lam, mu = float(found.group(1)), float(found.group(2) or 0)
         series = f"μ = {mu:g}"
         for lang, unfused, fused in load_runs(source, source):
-            unfused_wer[lang] = 100 * unfused["wer"]
+            # Every line starts at the same λ = 0 point: folders of one sweep share one unfused run.
+            if unfused_wer.setdefault(lang, 100 * unfused["wer"]) != 100 * unfused["wer"]:
+                sys.exit(f"{source}: its unfused {lang} run differs from an earlier folder's; plot one sweep at a time")
             wer[series][lang][lam] = 100 * fused["wer"]
         continue
     for line in open(source):
@@ -45,6 +47,8 @@ for per_lang in wer.values():
     for lang, per in per_lang.items():
         per[0.0] = unfused_wer[lang]
 SERIES = sorted(wer, key=lambda series: float(series.split("= ")[1]))  # μ = 0 first (solid)
+if len(SERIES) > len(STYLES):
+    sys.exit(f"{len(SERIES)} values of μ: at most {len(STYLES)} line styles")
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
 colors = {}
 for series, style in zip(SERIES, STYLES):
