@@ -11,6 +11,7 @@ import sys
 
 
 def main():
+    show = "--show" in sys.argv[1:]
     args = [a for a in sys.argv[1:] if a != "--show"]
     if len(args) != 2:
         sys.exit("usage: compare_transcripts.py OLD_DIR NEW_DIR [--show]")
@@ -27,7 +28,7 @@ def main():
         same_total += same
         total += len(new["results"])
         print(f"{name}: {same} of {len(new['results'])} the same, WER {100 * old_run['wer']:.2f} -> {100 * new['wer']:.2f}")
-        if "--show" in sys.argv:
+        if show:
             for r in differing:
                 print(f"  {os.path.basename(r['path'])}\n    old: {old.get(r['path'], {}).get('hypothesis')}\n    new: {r['hypothesis']}")
     print(f"{same_total} of {total} transcripts the same")

@@ -17,7 +17,7 @@ for beta in $betas; do
       # Resumable: a row already in OUT is not recomputed.
       if grep -q "^$lm	$lambda	$beta	$lang	" "$out"; then continue; fi
       line=$("$bin" eval asr --manifest "data/speech/espeak-$lang/valid.tsv" --language "$lang" --limit "$limit" \
-               --lm "$lm" --lm-weight "$lambda" --length-bonus "$beta" --ilm-weight "$mu" 2>/dev/null)
+               --lm "$lm" --lm-weight "$lambda" --length-bonus="$beta" --ilm-weight "$mu" 2>/dev/null)
       wer=$(sed -E 's/.*WER ([0-9.]+)%.*/\1/' <<<"$line")
       cer=$(sed -E 's/.*CER ([0-9.]+)%.*/\1/' <<<"$line")
       rtf=$(sed -E 's/.*RTF ([0-9.]+).*/\1/' <<<"$line")

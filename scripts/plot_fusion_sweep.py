@@ -23,18 +23,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fusion_compare import load_runs  # noqa: E402  (scripts/, beside this file)
 
 STYLES = ["-", "--", ":", "-."]
-wer = collections.defaultdict(lambda: collections.defaultdict(dict))  # series → lang → λ → WER %
-unfused_wer = {}  # lang → WER % at λ = 0, the start of every series
+wer = collections.defaultdict(lambda: collections.defaultdict(dict))  # μ → lang → λ → WER %
+unfused_wer = {}  # lang → WER % at λ = 0, where every line starts
 for source in sys.argv[1:-1]:
     if os.path.isdir(source):
         found = re.search(r"-l([0-9.]+)(?:-m([0-9.]+))?$", source.rstrip("/"))
         lam, mu = float(found.group(1)), float(found.group(2) or 0)
-        series = f"μ = {mu:g}"
         for lang, unfused, fused in load_runs(source, source):
             # Every line starts at the same λ = 0 point: folders of one sweep share one unfused run.
             if unfused_wer.setdefault(lang, 100 * unfused["wer"]) != 100 * unfused["wer"]:
                 sys.exit(f"{source}: its unfused {lang} run differs from an earlier folder's; plot one sweep at a time")
-            wer[series][lang][lam] = 100 * fused["wer"]
+            wer[mu][lang][lam] = 100 * fused["wer"]
         continue
     for line in open(source):
         if line.strip():
@@ -42,37 +41,30 @@ for source in sys.argv[1:-1]:
             if float(beta) == 0 and float(lam) == 0:
                 unfused_wer[lang] = float(w)
             elif float(beta) == 0:
-                wer["μ = 0"][lang][float(lam)] = float(w)
-for per_lang in wer.values():
-    for lang, per in per_lang.items():
-        per[0.0] = unfused_wer[lang]
-SERIES = sorted(wer, key=lambda series: float(series.split("= ")[1]))  # μ = 0 first (solid)
-if len(SERIES) > len(STYLES):
-    sys.exit(f"{len(SERIES)} values of μ: at most {len(STYLES)} line styles")
+                wer[0.0][lang][float(lam)] = float(w)
+MUS = sorted(wer)  # μ = 0 first (solid)
+if len(MUS) > len(STYLES):
+    sys.exit(f"{len(MUS)} values of μ: at most {len(STYLES)} line styles")
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
 colors = {}
-for series, style in zip(SERIES, STYLES):
-    for lang, per in sorted(wer[series].items()):
-        xs = sorted(per)
-        if len(xs) < 2:
-            continue
-        line, = left.plot(xs, [per[x] for x in xs], style, marker="o", color=colors.get(lang),
+for mu, style in zip(MUS, STYLES):
+    for lang, per in sorted(wer[mu].items()):
+        xs = [0.0] + sorted(per)
+        line, = left.plot(xs, [unfused_wer[lang]] + [per[x] for x in xs[1:]], style, marker="o", color=colors.get(lang),
                           label=lang if lang not in colors else None)
         colors[lang] = line.get_color()
 left.set_xlabel("λ (LM weight); line styles as on the right")
 left.set_ylabel("WER % (valid sets)")
 left.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.13), frameon=False)  # above the axes, where no line runs
 left.grid(alpha=0.3)
-for series, style in zip(SERIES, STYLES):
-    per_lang = wer[series]
+for mu, style in zip(MUS, STYLES):
+    per_lang = wer[mu]
     lambdas = sorted({lam for per in per_lang.values() for lam in per})
-    if len(lambdas) < 2:
-        continue
-    mean = []
+    mean = [0.0]  # at λ = 0 every language is its unfused run
     for lam in lambdas:
-        langs = [lang for lang in per_lang if lam in per_lang[lang] and 0.0 in per_lang[lang]]
-        mean.append(100 * sum((per_lang[l][lam] - per_lang[l][0.0]) / per_lang[l][0.0] for l in langs) / len(langs))
-    right.plot(lambdas, mean, style, marker="o", color="black", label=series)
+        langs = [lang for lang in per_lang if lam in per_lang[lang]]
+        mean.append(100 * sum((per_lang[l][lam] - unfused_wer[l]) / unfused_wer[l] for l in langs) / len(langs))
+    right.plot([0.0] + lambdas, mean, style, marker="o", color="black", label=f"μ = {mu:g}")
 right.legend(fontsize=8)
 right.axhline(0, color="gray", lw=0.8)
 right.set_xlabel("λ (LM weight)")
