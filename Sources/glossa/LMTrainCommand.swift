@@ -27,6 +27,7 @@ struct LMTrain: ParsableCommand {
           glossa lm train --out runs/moe --resume --steps 3000
           glossa lm train --data data/corpus --out runs/dense --experts 0 --dense-intermediate 1152
           glossa lm train --init assets/lm/glossa-lm-v2 --data data/domain --languages en --out runs/domain --steps 200 --lr 1e-3
+          glossa lm train --init assets/lm/glossa-lm-v2 --out runs/upper --trainable-embeddings none --frozen-layers 3 --steps 2000
         """)
 
     @Option(help: ArgumentHelp("Corpus folder from `make data`.", valueName: "dir")) var data = "data/corpus"
@@ -71,6 +72,11 @@ struct LMTrain: ParsableCommand {
             + "never trained, whose random values are louder than a trained row (copy_probe.py prints the norms).",
         valueName: "norm"))
     var rescaleTrainableRows: Float?
+    @Option(name: .customLong("frozen-layers"), help: ArgumentHelp(
+        "Keep the first N decoder layers (and their MoE biases) as --init gave them and train the rest: with "
+            + "--trainable-embeddings none, `lm export --share-embedding BASE` then stores only the trained layers.",
+        valueName: "N"))
+    var frozenLayers: Int?
 
     /// The --trainable-embeddings rows; nil for all.
     func trainableRows() throws -> [Int32]? {
@@ -137,6 +143,13 @@ struct LMTrain: ParsableCommand {
                 guard options.trainableEmbeddingRows != [] else { throw CLIError("--embeddings-only needs --trainable-embeddings other than none") }
                 options.embeddingsOnly = true
             }
+            if let frozenLayers {
+                guard initFrom != nil else { throw CLIError("--frozen-layers needs --init: random layers would stay random") }
+                guard (0..<options.layers).contains(frozenLayers) else {
+                    throw CLIError("--frozen-layers must be 0 to \(options.layers - 1) (the model has \(options.layers) layers), not \(frozenLayers)")
+                }
+                options.frozenLayers = frozenLayers
+            }
             // The default warmup (100 steps) shrinks to a tenth of a short run; an explicit one must fit.
             if warmup == nil { options.warmupSteps = min(options.warmupSteps, options.steps / 10) }
         }
@@ -163,6 +176,9 @@ struct LMTrain: ParsableCommand {
         if let rows = options.trainableEmbeddingRows {
             let rest = options.embeddingsOnly == true ? "; every other weight frozen" : ""
             FileHandle.standardError.write(Data("train: embedding table frozen except \(rows.count) rows\(rest)\n".utf8))
+        }
+        if let frozen = options.frozenLayers, frozen > 0 {
+            FileHandle.standardError.write(Data("train: layers 0–\(frozen - 1) frozen\n".utf8))
         }
         FileHandle.standardError.write(("train: \(params / 1000)k parameters, \(trainer.model.config.activeParametersPerToken / 1000)k active per token, "
             + "step \(trainer.step) → \(options.steps), \(options.batch)×\(options.length) tokens per step, sgemm peak \(Int(peak)) GFLOP/s\n").data(using: .utf8)!)

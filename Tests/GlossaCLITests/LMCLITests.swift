@@ -75,6 +75,9 @@ final class LMCLITests: XCTestCase {
             (["corpus", "--text", folder + "/missing.txt", "--languages", "en", "--out", folder + "/c"], "cannot read"),
             (["corpus", "--text", empty, "--languages", "en,de", "--out", folder + "/c"], "exactly one language"),
             (["lm", "train", "--init", folder + "/nope", "--out", folder + "/t"], "config.json"),
+            (["lm", "train", "--out", folder + "/t", "--frozen-layers", "2"], "--frozen-layers needs --init"),
+            (["lm", "train", "--init", repositoryRoot() + "/assets/lm/glossa-lm-v2", "--out", folder + "/t", "--frozen-layers", "6"],
+             "--frozen-layers must be 0 to 5"),
         ]
         for (args, message) in cases {
             let r = try runGlossa(args)

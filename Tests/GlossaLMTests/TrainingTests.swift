@@ -201,6 +201,59 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(trainer.model.layers[0].parameters[0].value.array, attention, "the rest of the model trains")
     }
 
+    /// `lm train --frozen-layers 2 --trainable-embeddings none`: the backward stops above layer
+    /// 2 with the same gradients there as a full backward, layers 0–1 and their MoE bias keep
+    /// --init's values bit for bit while layer 2 trains, and an export sharing the base stores
+    /// only what changed and loads back to the trained model.
+    func testFrozenLayersStayFixedAndExportOnlyTheTrainedLayers() throws {
+        let corpus = try TokenCorpus(root: folder, split: "train", languages: tinyOptions().languages)
+        let source = Trainer(options: tinyOptions(), corpus: corpus, validation: nil)
+        _ = source.trainStep()
+        let base = folder + "/base"
+        try HuggingFaceExport.write(source.model, to: base, tokenizer: nil, endOfText: 63)
+
+        func tuner(frozen: Int?) throws -> Trainer {
+            var options = tinyOptions()
+            (options.trainableEmbeddingRows, options.frozenLayers) = ([], frozen)
+            let trainer = Trainer(options: options, corpus: corpus, validation: nil)
+            try trainer.initialize(from: try ModelLoader.load(folder: base))
+            return trainer
+        }
+        let (partial, full) = (try tuner(frozen: 2), try tuner(frozen: nil))
+        XCTAssertEqual(partial.lowestTrainedLayer, 2)
+        XCTAssertLessThan(partial.flopsPerStep(targets: 24), full.flopsPerStep(targets: 24))
+        let ids: [Int32] = [63, 1, 2, 3, 63, 5, 9, 4, 7, 63, 2, 2, 8]
+        for trainer in [partial, full] {
+            trainer.model.zeroGrad()
+            _ = trainer.lossAndGradient(inputs: Array(ids.dropLast()), targets: Array(ids.dropFirst()), batch: 1)
+        }
+        for (a, b) in zip(partial.model.layers[2].parameters, full.model.layers[2].parameters) {
+            XCTAssertEqual(a.grad.array, b.grad.array, "\(a.name): the trained layer's gradient")
+        }
+        XCTAssertEqual(partial.model.layers[0].parameters[0].grad.array.max(), 0, "no backward below the frozen layers")
+
+        let before = partial.model.parameters.map(\.value.array)
+        let frozenBias = partial.moeLayers[0].selectionBias!.array, trainedBias = partial.moeLayers[1].selectionBias!.array
+        for _ in 0..<3 { _ = partial.trainStep() }
+        for (p, old) in zip(partial.model.parameters, before) {
+            let frozen = p.name.hasPrefix("model.layers.0.") || p.name.hasPrefix("model.layers.1.") || p.name == HuggingFaceExport.embeddingName
+            XCTAssertEqual(p.value.array == old, frozen, "\(p.name)")
+        }
+        XCTAssertEqual(partial.moeLayers[0].selectionBias!.array, frozenBias, "layer 1 is frozen: its bias too")
+        XCTAssertNotEqual(partial.moeLayers[1].selectionBias!.array, trainedBias, "the bias rule runs on layer 2")
+
+        let tuned = folder + "/tuned"
+        try HuggingFaceExport.write(partial.model, to: tuned, tokenizer: nil, endOfText: 63, sharedEmbedding: base)
+        let stored = try SafetensorsFile(path: tuned + "/model.safetensors").names
+        XCTAssertFalse(stored.contains { $0.hasPrefix("model.layers.0.") || $0.hasPrefix("model.layers.1.") }, "\(stored)")
+        XCTAssertTrue(stored.contains("model.layers.2.mlp.gate.e_score_correction_bias"))
+        XCTAssertTrue(stored.contains("model.norm.weight"))
+        let whole = folder + "/whole"
+        try HuggingFaceExport.write(partial.model, to: whole, tokenizer: nil, endOfText: 63)
+        XCTAssertEqual(try ModelLoader.load(folder: tuned).forward(batch: ids, batch: 1).array,
+                       try ModelLoader.load(folder: whole).forward(batch: ids, batch: 1).array)
+    }
+
     /// Writes an instruction-style language "qa": episodes [63, prompt…, answer] with a mask
     /// marking each episode's start (bit 1) and its answer (bit 0).
     func writeMaskedLanguage() throws -> [UInt8] {

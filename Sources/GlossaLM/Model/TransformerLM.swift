@@ -90,10 +90,13 @@ public final class TransformerLM: Module {
     }
 
     /// Backward from dL/d(final-norm hidden states) [batch · length, hidden]: for a caller that
-    /// ran the head itself (on some rows only, or without its weight gradient).
-    public func backward(hidden dHidden: Tensor) {
+    /// ran the head itself (on some rows only, or without its weight gradient). With
+    /// `lowestLayer` > 0 it stops above that layer: the layers below and the embeddings get no
+    /// gradient, for a trainer that keeps them frozen (their backward would be wasted work).
+    public func backward(hidden dHidden: Tensor, lowestLayer: Int = 0) {
         var dx = finalNorm.backward(dHidden)
-        for layer in layers.reversed() { dx = layer.backward(dx) }
+        for layer in layers[lowestLayer...].reversed() { dx = layer.backward(dx) }
+        guard lowestLayer == 0 else { return }
         embedding.backward(dx)
         positionEmbedding?.backward(dx)
     }

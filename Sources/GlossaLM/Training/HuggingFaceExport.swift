@@ -16,18 +16,24 @@ public enum HuggingFaceExport {
     /// model.safetensors.index.json maps it to that file by a relative path, and the rows that
     /// differ go into model.safetensors as a row patch (WeightStore.rowPatchNames), so a tuned
     /// variant costs its other weights only (25.7 MB of glossa-lm-v2's 37 MB are the table).
+    /// Every other tensor that file holds bit for bit as this export would write it (a layer
+    /// kept frozen, `lm train --frozen-layers`) is mapped there too, so a model that tuned its
+    /// upper layers costs those layers only.
     public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
                              metadata: [String: String] = [:], sharedEmbedding: String? = nil) throws {
         var shared: (file: String, patch: [Int])?
-        if let base = sharedEmbedding { shared = try sharedEmbeddingFile(model, base: base, folder: folder) }
+        var sharedNames: Set<String> = []
+        if let base = sharedEmbedding {
+            shared = try sharedEmbeddingFile(model, base: base, folder: folder)
+            sharedNames = try unchangedTensors(model, base: base).union([embeddingName])
+        }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var config = try configJSON(model.config, endOfText: endOfText)
         if model.multiTokenPrediction != nil { config["num_nextn_predict_layers"] = 1 }
         try Data((serialize(config, indent: "") + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/config.json"), options: .atomic)
         var writer = SafetensorsWriter(metadata: ["format": "pt"].merging(metadata) { $1 })
-        for p in model.parameters where !(shared != nil && p.name == embeddingName) {
-            let keepFP32 = p.name.hasSuffix(".mlp.gate.weight")
-            writer.add(p.name, p.value, as: keepFP32 ? .f32 : .f16)
+        for p in model.parameters where !sharedNames.contains(p.name) {
+            writer.add(p.name, p.value, as: storedType(of: p.name))
         }
         if let patch = shared?.patch, !patch.isEmpty, let table = model.parameters.first(where: { $0.name == embeddingName })?.value {
             let names = WeightStore.rowPatchNames(of: embeddingName)
@@ -35,17 +41,14 @@ public enum HuggingFaceExport {
             writer.add(names.rows, table.gatheringRows(patch), as: .f16)
         }
         // The MTP block is stored as layer num_hidden_layers, DeepSeek-V3's convention.
-        let blocks = model.layers + (model.multiTokenPrediction.map { [$0.block] } ?? [])
-        for (i, layer) in blocks.enumerated() {
-            if let moe = layer.feedForward as? MixtureOfExpertsLayer, let bias = moe.selectionBias {
-                writer.add("model.layers.\(i).mlp.gate.e_score_correction_bias", bias, as: .f32)
-            }
+        for (name, bias) in selectionBiases(model) where !sharedNames.contains(name) {
+            writer.add(name, bias, as: .f32)
         }
         try writer.write(to: folder + "/model.safetensors")
         let index = folder + "/model.safetensors.index.json"
         if let shared {
             var map = Dictionary(uniqueKeysWithValues: writer.names.map { ($0, "model.safetensors") })
-            map[embeddingName] = shared.file
+            for name in sharedNames { map[name] = shared.file }
             try AtomicFile.write(Data((serialize(["metadata": ["format": "pt"], "weight_map": map], indent: "") + "\n").utf8), to: index)
         } else if FileManager.default.fileExists(atPath: index) {
             try FileManager.default.removeItem(atPath: index)  // a stale index would shadow model.safetensors
@@ -59,6 +62,35 @@ public enum HuggingFaceExport {
             let repaired = try ByteLevelBPETokenizer.repairedJSON(data, path: tokenizer)
             if tokenizer != target || repaired != nil { try AtomicFile.write(repaired ?? data, to: target) }
         }
+    }
+
+    /// transformers keeps the router and its correction bias in fp32; every other weight is fp16.
+    static func storedType(of name: String) -> SafetensorsDType {
+        name.hasSuffix(".mlp.gate.weight") || name.hasSuffix(".e_score_correction_bias") ? .f32 : .f16
+    }
+
+    /// The MoE correction biases by tensor name. The MTP block is stored as layer
+    /// num_hidden_layers, DeepSeek-V3's convention.
+    static func selectionBiases(_ model: TransformerLM) -> [(name: String, value: Tensor)] {
+        let blocks = model.layers + (model.multiTokenPrediction.map { [$0.block] } ?? [])
+        return blocks.enumerated().compactMap { i, layer in
+            (layer.feedForward as? MixtureOfExpertsLayer)?.selectionBias.map { ("model.layers.\(i).mlp.gate.e_score_correction_bias", $0) }
+        }
+    }
+
+    /// The names of the tensors other than the embedding that `base` holds with the same shape
+    /// and the same values as this export would write them (fp16 rounding included).
+    static func unchangedTensors(_ model: TransformerLM, base: String) throws -> Set<String> {
+        let store = try WeightStore(folder: base)
+        let tensors = model.parameters.map { ($0.name, $0.value) } + selectionBiases(model).map { ($0.name, $0.value) }
+        var names: Set<String> = []
+        for (name, mine) in tensors where name != embeddingName && store.contains(name) {
+            guard let theirs = try? store.tensor(name, shape: mine.shape) else { continue }
+            let half = storedType(of: name) == .f16
+            let same = (0..<mine.count).allSatisfy { k in (half ? Float(Float16(mine.data[k])) : mine.data[k]) == theirs.data[k] }
+            if same { names.insert(name) }
+        }
+        return names
     }
 
     /// The most rows a shared table may differ in, as a share of its rows: beyond it the model

@@ -36,6 +36,9 @@ public final class Trainer {
     lazy var embeddingRowFreeze: EmbeddingRowFreeze? = options.trainableEmbeddingRows.map {
         EmbeddingRowFreeze(model.embedding.weight, trainable: $0)
     }
+    /// Taken at the first step, like embeddingRowFreeze: the --frozen-layers keep --init's weights.
+    lazy var layerFreeze: LayerFreeze? = frozenLayerCount > 0 ? LayerFreeze(model.layers.prefix(frozenLayerCount)) : nil
+    var frozenLayerCount: Int { min(options.frozenLayers ?? 0, model.layers.count) }
 
     public init(options: TrainingOptions, corpus: TokenCorpus, validation: TokenCorpus?) {
         self.options = options
@@ -53,6 +56,10 @@ public final class Trainer {
     }
 
     public var moeLayers: [MixtureOfExpertsLayer] { model.layers.compactMap { $0.feedForward as? MixtureOfExpertsLayer } }
+    /// The MoE layers whose correction bias the bias rule moves: none of the frozen ones.
+    var trainedMoELayers: [MixtureOfExpertsLayer] {
+        model.layers.dropFirst(frozenLayerCount).compactMap { $0.feedForward as? MixtureOfExpertsLayer }
+    }
 
     public func resume(from checkpoint: String) throws {
         step = try TrainingCheckpoint.restore(from: checkpoint, model: model, optimizer: optimizer)
@@ -81,6 +88,9 @@ public final class Trainer {
         return zip(targets, mask).map { $1 ? $0 : loss.ignoreIndex }
     }
 
+    /// Where the backward stops: below the frozen layers nothing trains when the table is frozen too.
+    var lowestTrainedLayer: Int { options.trainableEmbeddingRows?.isEmpty == true ? frozenLayerCount : 0 }
+
     /// Whether the head's weight needs no gradient: it is the embedding table, fully frozen.
     var headIsFrozen: Bool {
         options.trainableEmbeddingRows?.isEmpty == true && model.head.weight === model.embedding.weight
@@ -101,7 +111,7 @@ public final class Trainer {
         let dLogits = loss.backward()
         // A frozen tied head needs only dL/dhidden = dlogits·W, not its [vocab, hidden] weight gradient.
         let dSelected = headIsFrozen ? matmul(dLogits, model.head.weight.value) : model.head.backward(dLogits)
-        model.backward(hidden: every ? dSelected : dSelected.scatteringRows(rows, rowCount: targets.count))
+        model.backward(hidden: every ? dSelected : dSelected.scatteringRows(rows, rowCount: targets.count), lowestLayer: lowestTrainedLayer)
         return (value, rows.count)
     }
 
@@ -115,6 +125,7 @@ public final class Trainer {
         let (value, counted) = lossAndGradient(inputs: inputs, targets: masked(targets, corpus.targetMask(of: windows, length: t)), batch: b)
         let aux = moeLayers.reduce(Float(0)) { $0 + $1.lastAuxiliaryLoss }
         embeddingRowFreeze?.zeroGradient()
+        layerFreeze?.zeroGradient()
         if options.embeddingsOnly == true {
             // With zero gradients from the first step and no weight decay, AdamW's update is exactly 0.
             for p in model.parameters where p !== model.embedding.weight { p.grad.fill(0) }
@@ -123,9 +134,10 @@ public final class Trainer {
         let lr = schedule.learningRate(at: step)
         optimizer.step(learningRate: lr)
         embeddingRowFreeze?.restore()
+        layerFreeze?.restore()
         let ratios = moeLayers.map(\.lastMaxLoadRatio)
         if options.biasUpdateRate > 0 && options.embeddingsOnly != true {
-            moeLayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) }
+            trainedMoELayers.forEach { $0.updateSelectionBias(rate: options.biasUpdateRate) }
         }
         step += 1
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -154,14 +166,21 @@ public final class Trainer {
 
     /// FLOPs of one training step counted from the model's shapes: 6 per active weight per
     /// token (forward 2, backward 4) plus causal attention (forward and backward); the output
-    /// head counts only for the `targets` rows it ran on, 4 per weight when it is frozen.
+    /// head counts only for the `targets` rows it ran on, 4 per weight when it is frozen; the
+    /// layers below `lowestTrainedLayer` run forward only (2 per weight).
     public func flopsPerStep(targets: Int) -> Double {
         let cfg = model.config
         let tokens = Double(options.batch * options.length)
-        let attention = Double(cfg.layerCount) * 3 * 2 * 2 * Double(options.length) / 2
+        let skipped = lowestTrainedLayer
+        let attention = (Double(cfg.layerCount) * 3 - Double(skipped) * 2) * 2 * 2 * Double(options.length) / 2
             * Double(cfg.heads * (cfg.latentAttention.map { $0.queryKeyHeadDim + $0.valueHeadDim } ?? 2 * cfg.headDim) / 2)
         let head = Double(cfg.vocabularySize * cfg.hiddenSize)
-        return tokens * (6 * (Double(cfg.activeParametersPerToken) - head) + attention) + Double(targets) * (headIsFrozen ? 4 : 6) * head
+        var forwardOnly = cfg
+        forwardOnly.vocabularySize = 0
+        forwardOnly.feedForward = Array(cfg.feedForward.prefix(skipped))
+        let frozen = skipped > 0 ? Double(forwardOnly.activeParametersPerToken - cfg.hiddenSize) : 0  // less the final norm
+        return tokens * (6 * (Double(cfg.activeParametersPerToken) - head) - 4 * frozen + attention)
+            + Double(targets) * (headIsFrozen ? 4 : 6) * head
     }
 
     /// Runs to `options.steps`, calling `report` after each step; checkpoints every

@@ -42,6 +42,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Train the embedding table's trainable rows only, every other weight kept as initialised
     /// (the Trainer zeroes its gradient and turns weight decay and the bias rule off). nil: false.
     public var embeddingsOnly: Bool?
+    /// The first this many decoder layers keep their starting weights and MoE biases: a
+    /// fine-tune of the upper layers, whose export can share the rest with its base model
+    /// (`lm export --share-embedding`). nil: none frozen.
+    public var frozenLayers: Int?
 
     public init() {}
 
