@@ -10,7 +10,7 @@ endif
 endif
 SWIFT_BUILD_FLAGS := $(CPU_FLAGS)
 
-.PHONY: setup models data speech-testsets domain-example instruct-lm spae-v4 build test demo bench fixtures clean
+.PHONY: setup models data speech-testsets domain-example instruct-lm fusion-lm spae-v4 build test demo bench fixtures clean
 
 ## setup: install missing Debian packages (quiet when everything is present)
 setup:
@@ -39,6 +39,11 @@ domain-example: build models
 ## embedding table frozen (about three hours; resumable), into runs/glossa-lm-v10
 instruct-lm: data
 	@scripts/train_instruct_lm.sh
+
+## fusion-lm: glossa-lm-v2's layers 3–5 trained on for the five test languages, the shallow-fusion
+## default (about 90 minutes on two cores; resumable), into runs/glossa-lm-v11
+fusion-lm: data build
+	@scripts/train_fusion_lm.sh
 
 ## spae-v4: the shipped SPAE from scratch against glossa-lm-v2 (three resumable stages, about
 ## 65 minutes on one thread), into runs/spae-v4

@@ -7,9 +7,11 @@ import GlossaSpeech
 /// λ = 0.2, β = 0 and μ = 0.2 were picked on the synthetic *valid* sets only (all 120 utterances
 /// per language, with the loop check; docs/asr.md, "Choosing λ" and "Subtracting Whisper's
 /// internal LM"). μ has been on by default since fused loops stop early (docs/asr.md, "Abandoning
-/// fused loops"), which brought its cost within the 1.5× bound.
+/// fused loops"), which brought its cost within the 1.5× bound. The default LM, glossa-lm-v11, is
+/// glossa-lm-v2 with its upper three layers trained on for the five test languages (`make
+/// fusion-lm`); it replaced v2 for fusion on the same valid sets (docs/asr.md, "A fusion LM").
 struct FusionOptions: ParsableArguments {
-    static let defaultLM = "assets/lm/glossa-lm-v2"
+    static let defaultLM = "assets/lm/glossa-lm-v11"
     static let defaultWeight: Float = 0.2
     static let defaultLengthBonus: Float = 0
     static let defaultRepeatNgram = 0

@@ -13,7 +13,9 @@ struct LMExport: ParsableCommand {
 
         With --share-embedding BASE (a model tuned with `--trainable-embeddings none` from BASE), \
         the input embedding is not written again: model.safetensors.index.json points to BASE's \
-        copy by a relative path, after checking that it is the same table. A model that trained \
+        copy by a relative path, after checking that it is the same table; so is every other \
+        tensor BASE holds bit for bit (the layers `lm train --frozen-layers` kept), so a model \
+        that tuned its upper layers stores only those. A model that trained \
         some rows (`--trainable-embeddings rows:FILE`, at most half of them) stores just those \
         rows, as a row patch (glossa.row_patch.* tensors) that Glossa's loader applies; \
         `--model DIR` writes the patched table out in full for transformers.
@@ -31,7 +33,7 @@ struct LMExport: ParsableCommand {
     @Option(help: ArgumentHelp("Output model folder.", valueName: "dir")) var out: String
     @Option(help: ArgumentHelp("tokenizer.json copied into the folder.", valueName: "file"))
     var tokenizer = "models/whisper-base/tokenizer.json"
-    @Option(help: ArgumentHelp("Model folder whose identical input embedding the export refers to instead of copying.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Model folder whose identical input embedding (and any other identical tensor) the export refers to instead of copying.", valueName: "dir"))
     var shareEmbedding: String?
 
     func validate() throws {
