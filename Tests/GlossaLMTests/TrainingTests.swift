@@ -109,16 +109,22 @@ final class TrainingTests: XCTestCase {
                                                          sharedEmbedding: base))
     }
 
-    /// `lm train --trainable-embeddings rows:FILE --embeddings-only --rescale-trainable-rows 1.1`:
-    /// the chosen rows start at that norm and only they move,
-    /// every other weight stays bit for bit, and an export sharing the base's table writes just
-    /// those rows as a patch that loads back to the trained model.
-    func testEmbeddingsOnlyTrainsTheChosenRowsAndExportsThemAsAPatch() throws {
+    /// The training corpus and a one-step model exported as `folder/base`, the model a tune starts from.
+    func exportedBase() throws -> (TokenCorpus, String) {
         let corpus = try TokenCorpus(root: folder, split: "train", languages: tinyOptions().languages)
         let source = Trainer(options: tinyOptions(), corpus: corpus, validation: nil)
         _ = source.trainStep()
         let base = folder + "/base"
         try HuggingFaceExport.write(source.model, to: base, tokenizer: nil, endOfText: 63)
+        return (corpus, base)
+    }
+
+    /// `lm train --trainable-embeddings rows:FILE --embeddings-only --rescale-trainable-rows 1.1`:
+    /// the chosen rows start at that norm and only they move,
+    /// every other weight stays bit for bit, and an export sharing the base's table writes just
+    /// those rows as a patch that loads back to the trained model.
+    func testEmbeddingsOnlyTrainsTheChosenRowsAndExportsThemAsAPatch() throws {
+        let (corpus, base) = try exportedBase()
 
         var options = tinyOptions()
         options.trainableEmbeddingRows = [3, 5, 17]
@@ -206,11 +212,7 @@ final class TrainingTests: XCTestCase {
     /// --init's values bit for bit while layer 2 trains, and an export sharing the base stores
     /// only what changed and loads back to the trained model.
     func testFrozenLayersStayFixedAndExportOnlyTheTrainedLayers() throws {
-        let corpus = try TokenCorpus(root: folder, split: "train", languages: tinyOptions().languages)
-        let source = Trainer(options: tinyOptions(), corpus: corpus, validation: nil)
-        _ = source.trainStep()
-        let base = folder + "/base"
-        try HuggingFaceExport.write(source.model, to: base, tokenizer: nil, endOfText: 63)
+        let (corpus, base) = try exportedBase()
 
         func tuner(frozen: Int?) throws -> Trainer {
             var options = tinyOptions()
