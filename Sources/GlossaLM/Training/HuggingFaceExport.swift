@@ -40,7 +40,6 @@ public enum HuggingFaceExport {
             writer.add(names.ids, int64: patch.map(Int64.init), shape: [patch.count])
             writer.add(names.rows, table.gatheringRows(patch), as: .f16)
         }
-        // The MTP block is stored as layer num_hidden_layers, DeepSeek-V3's convention.
         for (name, bias) in selectionBiases(model) where !sharedNames.contains(name) {
             writer.add(name, bias, as: .f32)
         }
