@@ -24,8 +24,9 @@ public enum HuggingFaceExport {
         var shared: (file: String, patch: [Int])?
         var sharedNames: Set<String> = []
         if let base = sharedEmbedding {
-            shared = try sharedEmbeddingFile(model, base: base, folder: folder)
-            sharedNames = try unchangedTensors(model, base: base).union([embeddingName])
+            let store = try WeightStore(folder: base)  // opened once for both checks
+            shared = try sharedEmbeddingFile(model, base: base, store: store, folder: folder)
+            sharedNames = try unchangedTensors(model, store: store).union([embeddingName])
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var config = try configJSON(model.config, endOfText: endOfText)
@@ -77,10 +78,9 @@ public enum HuggingFaceExport {
         }
     }
 
-    /// The names of the tensors other than the embedding that `base` holds with the same shape
+    /// The names of the tensors other than the embedding that the base `store` holds with the same shape
     /// and the same values as this export would write them (fp16 rounding included).
-    static func unchangedTensors(_ model: TransformerLM, base: String) throws -> Set<String> {
-        let store = try WeightStore(folder: base)
+    static func unchangedTensors(_ model: TransformerLM, store: WeightStore) throws -> Set<String> {
         let tensors = model.parameters.map { ($0.name, $0.value) } + selectionBiases(model).map { ($0.name, $0.value) }
         var names: Set<String> = []
         for (name, mine) in tensors where name != embeddingName && store.contains(name) {
@@ -98,11 +98,11 @@ public enum HuggingFaceExport {
 
     /// The path of `base`'s model.safetensors relative to `folder` and the rows where this
     /// model's embedding, as this export writes it (fp16), differs from the one that file holds.
-    static func sharedEmbeddingFile(_ model: TransformerLM, base: String, folder: String) throws -> (file: String, patch: [Int]) {
+    static func sharedEmbeddingFile(_ model: TransformerLM, base: String, store: WeightStore, folder: String) throws -> (file: String, patch: [Int]) {
         guard let mine = model.parameters.first(where: { $0.name == embeddingName })?.value else {
             throw ModelError.invalidInput("the model has no \(embeddingName) to share")
         }
-        let theirs = try WeightStore(folder: base).tensor(embeddingName, shape: mine.shape)
+        let theirs = try store.tensor(embeddingName, shape: mine.shape)
         let width = mine.shape[1]
         let patch = (0..<mine.shape[0]).filter { row in
             (row * width..<(row + 1) * width).contains { Float(Float16(mine.data[$0])) != theirs.data[$0] }
