@@ -80,8 +80,9 @@ final class TrainingTests: XCTestCase {
     }
 
     /// `lm export --share-embedding`: the tuned folder refers to the base's embedding table by a
-    /// relative path and loads to the same logits as a full export; a model whose table differs
-    /// from the base's is refused.
+    /// relative path (counted from where the folder really is, also through a symbolic link) and
+    /// loads to the same logits as a full export; a model whose table differs from the base's is
+    /// refused.
     func testExportSharingTheBaseEmbeddingLoadsTheSameModel() throws {
         let options = tinyOptions()
         let corpus = try TokenCorpus(root: folder, split: "train", languages: options.languages)
@@ -102,6 +103,15 @@ final class TrainingTests: XCTestCase {
         try HuggingFaceExport.write(try ModelLoader.load(folder: tuned), to: standalone, tokenizer: nil, endOfText: 63)
         XCTAssertTrue(try SafetensorsFile(path: standalone + "/model.safetensors").names.contains(HuggingFaceExport.embeddingName))
         XCTAssertEqual(try ModelLoader.load(folder: standalone).forward(batch: ids, batch: 1).array,
+                       try ModelLoader.load(folder: base).forward(batch: ids, batch: 1).array)
+
+        // Exported through a symbolic link to another folder, the path counts from where the
+        // export really lies.
+        let elsewhere = folder + "/elsewhere/runs", link = folder + "/runs"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere)
+        try HuggingFaceExport.write(trainer.model, to: link + "/tuned", tokenizer: nil, endOfText: 63, sharedEmbedding: base)
+        XCTAssertEqual(try ModelLoader.load(folder: link + "/tuned").forward(batch: ids, batch: 1).array,
                        try ModelLoader.load(folder: base).forward(batch: ids, batch: 1).array)
 
         _ = trainer.trainStep()  // the embedding trains too here, so it no longer matches the base

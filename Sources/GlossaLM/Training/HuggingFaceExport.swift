@@ -111,10 +111,24 @@ public enum HuggingFaceExport {
             throw ModelError.invalidInput("\(base)'s embedding differs from this model's in \(patch.count) of \(mine.shape[0]) rows: "
                 + "only a model tuned with the table frozen, or with at most half its rows trained, can share it")
         }
-        let from = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
-        let to = URL(fileURLWithPath: base + "/model.safetensors").standardizedFileURL.pathComponents
+        let from = realPathComponents(folder), to = realPathComponents(base + "/model.safetensors")
         let common = zip(from, to).prefix { $0 == $1 }.count
         return ((Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/"), patch)
+    }
+
+    /// `path`'s components with every symbolic link resolved (in its longest prefix that exists:
+    /// the export folder may not exist yet). The loader follows "../" from where the folder
+    /// really is, so a path counted from a link (runs/ linked to another disk) would miss.
+    static func realPathComponents(_ path: String) -> [String] {
+        var existing = URL(fileURLWithPath: path).standardizedFileURL
+        var missing: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {
+            missing.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        guard let real = realpath(existing.path, nil) else { return existing.pathComponents + missing }
+        defer { free(real) }
+        return URL(fileURLWithPath: String(cString: real)).pathComponents + missing
     }
 
     /// JSON with floats always written as floats ("1.0", not "1"): transformers' strict config
