@@ -21,11 +21,11 @@ public enum HuggingFaceExport {
     /// upper layers costs those layers only.
     public static func write(_ model: TransformerLM, to folder: String, tokenizer: String?, endOfText: Int32,
                              metadata: [String: String] = [:], sharedEmbedding: String? = nil) throws {
-        var shared: (file: String, patch: [Int])?
+        var patch: [Int] = []
         var sharedNames: Set<String> = []
-        if let base = sharedEmbedding {
-            let store = try WeightStore(folder: base)  // opened once for both checks
-            shared = try sharedEmbeddingFile(model, base: base, store: store, folder: folder)
+        if let base = sharedEmbedding {  // both checks before anything is written
+            let store = try WeightStore(folder: base)  // opened once for both
+            patch = try embeddingPatch(model, base: base, store: store)
             sharedNames = try unchangedTensors(model, store: store).union([embeddingName])
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -36,7 +36,7 @@ public enum HuggingFaceExport {
         for p in model.parameters where !sharedNames.contains(p.name) {
             writer.add(p.name, p.value, as: storedType(of: p.name))
         }
-        if let patch = shared?.patch, !patch.isEmpty, let table = model.parameters.first(where: { $0.name == embeddingName })?.value {
+        if !patch.isEmpty, let table = model.parameters.first(where: { $0.name == embeddingName })?.value {
             let names = WeightStore.rowPatchNames(of: embeddingName)
             writer.add(names.ids, int64: patch.map(Int64.init), shape: [patch.count])
             writer.add(names.rows, table.gatheringRows(patch), as: .f16)
@@ -46,9 +46,10 @@ public enum HuggingFaceExport {
         }
         try writer.write(to: folder + "/model.safetensors")
         let index = folder + "/model.safetensors.index.json"
-        if let shared {
+        if let base = sharedEmbedding {
+            let file = relativePath(from: folder, to: base + "/model.safetensors")
             var map = Dictionary(uniqueKeysWithValues: writer.names.map { ($0, "model.safetensors") })
-            for name in sharedNames { map[name] = shared.file }
+            for name in sharedNames { map[name] = file }
             try AtomicFile.write(Data((serialize(["metadata": ["format": "pt"], "weight_map": map], indent: "") + "\n").utf8), to: index)
         } else if FileManager.default.fileExists(atPath: index) {
             try FileManager.default.removeItem(atPath: index)  // a stale index would shadow model.safetensors
@@ -96,9 +97,9 @@ public enum HuggingFaceExport {
     /// trained its table, and a patch would be a copy.
     static let maxPatchedShare = 0.5
 
-    /// The path of `base`'s model.safetensors relative to `folder` and the rows where this
-    /// model's embedding, as this export writes it (fp16), differs from the one that file holds.
-    static func sharedEmbeddingFile(_ model: TransformerLM, base: String, store: WeightStore, folder: String) throws -> (file: String, patch: [Int]) {
+    /// The rows where this model's embedding, as this export writes it (fp16), differs from the
+    /// one the base `store` holds.
+    static func embeddingPatch(_ model: TransformerLM, base: String, store: WeightStore) throws -> [Int] {
         guard let mine = model.parameters.first(where: { $0.name == embeddingName })?.value else {
             throw ModelError.invalidInput("the model has no \(embeddingName) to share")
         }
@@ -111,24 +112,21 @@ public enum HuggingFaceExport {
             throw ModelError.invalidInput("\(base)'s embedding differs from this model's in \(patch.count) of \(mine.shape[0]) rows: "
                 + "only a model tuned with the table frozen, or with at most half its rows trained, can share it")
         }
-        let from = realPathComponents(folder), to = realPathComponents(base + "/model.safetensors")
-        let common = zip(from, to).prefix { $0 == $1 }.count
-        return ((Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/"), patch)
+        return patch
     }
 
-    /// `path`'s components with every symbolic link resolved (in its longest prefix that exists:
-    /// the export folder may not exist yet). The loader follows "../" from where the folder
-    /// really is, so a path counted from a link (runs/ linked to another disk) would miss.
-    static func realPathComponents(_ path: String) -> [String] {
-        var existing = URL(fileURLWithPath: path).standardizedFileURL
-        var missing: [String] = []
-        while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {
-            missing.insert(existing.lastPathComponent, at: 0)
-            existing.deleteLastPathComponent()
+    /// The path of `file` relative to `folder`, both existing, counted between their real
+    /// locations: the loader follows "../" from where the folder really is, so a path counted
+    /// through a symbolic link (runs/ linked to another disk) would miss.
+    static func relativePath(from folder: String, to file: String) -> String {
+        func components(_ path: String) -> [String] {
+            guard let real = realpath(path, nil) else { return URL(fileURLWithPath: path).standardizedFileURL.pathComponents }
+            defer { free(real) }
+            return URL(fileURLWithPath: String(cString: real)).pathComponents
         }
-        guard let real = realpath(existing.path, nil) else { return existing.pathComponents + missing }
-        defer { free(real) }
-        return URL(fileURLWithPath: String(cString: real)).pathComponents + missing
+        let from = components(folder), to = components(file)
+        let common = zip(from, to).prefix { $0 == $1 }.count
+        return (Array(repeating: "..", count: from.count - common) + to[common...]).joined(separator: "/")
     }
 
     /// JSON with floats always written as floats ("1.0", not "1"): transformers' strict config
