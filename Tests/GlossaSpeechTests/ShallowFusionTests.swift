@@ -163,80 +163,29 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertFalse(surest.0.abandoned)
     }
 
-    /// The transcript's first token is scored as the LM's documents begin, by its pieces
-    /// without the leading space after end-of-text (" Sets" as "S", "ets"), and reaches the
-    /// LM so; the candidates a decoding can pick carry their exact fused scores. Later tokens
-    /// are fed as they are.
-    func testTheFirstWordIsScoredAndReadWithoutItsSpace() throws {
+    /// The transcript's first word is not scored by the LM and reaches it without its leading
+    /// space, as the LM's documents begin; later tokens are scored and fed as they are.
+    func testTheFirstWordReachesTheLMWithoutItsSpace() throws {
         let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
         let tokenizer = transcriber.vocabulary.tokenizer
-        let eot = transcriber.vocabulary.endOfText
-        // Random weights, so that the LM's distribution depends on its context.
-        let cfg = TransformerConfig.llamaStyle(vocabulary: Int(eot) + 1, hidden: 8, layers: 1, heads: 2, kvHeads: 2, intermediate: 8, tied: false)
-        let lm = RandomInitialization.llamaStyle(cfg, seed: 3, std: 0.5)
-        var fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0.5, lengthBonus: 0.1)
-        fusion.internalWeight = 0.2
-        let sets = tokenizer.encode(" Sets"), the = tokenizer.encode(" the"), spelled = tokenizer.encode("Sets")
-        XCTAssertEqual(sets.count, 1)
-        XCTAssertEqual(spelled.count, 2, "\"S\", \"ets\" in tiny.en's vocabulary: the case of a piece beyond the first")
-        XCTAssertEqual(fusion.spaceless(sets[0]), spelled)
-        XCTAssertEqual(fusion.spaceless(spelled[0]), [spelled[0]], "no space: unchanged")
+        let lm = toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: 5)
+        let fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0.5, lengthBonus: 0)
+        let choose = tokenizer.encode(" Choose"), the = tokenizer.encode(" the")
+        XCTAssertEqual(fusion.spaceless(choose[0]), tokenizer.encode("Choose"))
+        XCTAssertEqual(fusion.spaceless(tokenizer.encode("Choose")[0]), [tokenizer.encode("Choose")[0]], "no space: unchanged")
 
-        let (fresh, startLogProbs) = fusion.start(context: [])
-        XCTAssertTrue(fusion.atStart(fresh))
-        var direct = lm.makeState()
-        let reference = lm.forward([eot] + spelled, state: &direct).logSoftmax()
-        let v = reference.lastDim
-        let logProb = reference.data[Int(spelled[0])] + reference.data[v + Int(spelled[1])]
-        let single = the[0]  // " the" is "the", one piece
-        XCTAssertEqual(fusion.spaceless(single).count, 1)
-        let terms = fusion.firstTokenLogProbs([sets[0], single], start: fresh, startLogProbs: startLogProbs)
-        XCTAssertEqual(terms[0], logProb, accuracy: 1e-4)
-        XCTAssertEqual(terms[1], reference.data[Int(fusion.spaceless(single)[0])], accuracy: 1e-5)
-
-        // A row of ASR scores over some candidates (−∞ elsewhere), end-of-text and a timestamp
-        // among them, which get no fusion term: its 10 best after `addFirstTokenBonuses` are
-        // the 10 best by every candidate's fused score taken one by one, with those scores
-        // (no cap on the candidates scored, here).
-        let width = Int(transcriber.vocabulary.firstTimestamp) + 10
-        let candidates = (0..<150).map { Int32(($0 * 7919 + 13) % Int(eot)) } + [sets[0], eot, transcriber.vocabulary.firstTimestamp]
-        let asr = Tensor(repeating: -.infinity, shape: [1, width])
-        for (k, c) in candidates.enumerated() { asr.data[Int(c)] = -4 * Float((k * 37) % 101) / 101 - Float(k) * 1e-4 }
-        let ilm = fusion.internalLogProbs(Tensor((0..<width).map { Float($0 % 11) }, shape: [1, width]))
-        let scores = asr.copy()
-        fusion.firstTokenCandidates = candidates.count
-        var known: [Int32: Float] = [:]
-        fusion.addFirstTokenBonuses(to: scores, start: fresh, startLogProbs: startLogProbs, internalLogProbs: ilm, count: 10, known: &known)
-        let text = Array(Set(candidates.filter { $0 < eot }))
-        let lmTerms = Dictionary(uniqueKeysWithValues: zip(text, fusion.firstTokenLogProbs(text, start: fresh, startLogProbs: startLogProbs)))
-        var exact = [Int32: Float]()
-        for c in candidates {
-            exact[c] = asr.data[Int(c)] + (c < eot ? 0.5 * lmTerms[c]! + 0.1 - 0.2 * ilm.data[Int(c)] : 0)
-        }
-        let best = exact.sorted { $0.value > $1.value }.prefix(10)
-        XCTAssertEqual(Vec.topIndices(scores.data, width, 10).map(Int32.init), best.map(\.key))
-        for (c, score) in best { XCTAssertEqual(scores.data[Int(c)], score, accuracy: 1e-4) }
-        XCTAssertLessThan(known.count, candidates.count, "fewer candidates scored than the row holds")
-
-        // With a cap, only the capped number of text tokens best by the rest of their score
-        // can be chosen; special and timestamp tokens keep theirs.
-        fusion.firstTokenCandidates = 5
-        let capped = asr.copy()
-        fusion.addFirstTokenBonuses(to: capped, start: fresh, startLogProbs: startLogProbs, internalLogProbs: ilm, count: 10, known: &known)
-        let bound = asr.copy()
-        for c in Set(candidates) where c < eot { bound.data[Int(c)] += 0.1 - 0.2 * ilm.data[Int(c)] }
-        let allowed = Set(Vec.topIndices(bound.data, Int(eot), 5))
-        XCTAssertEqual(Set((0..<Int(eot)).filter { capped.data[$0] > -.infinity }), allowed)
-        XCTAssertEqual(capped.data[Int(eot)], asr.data[Int(eot)])
-
+        let (fresh, none) = fusion.start(context: [])
+        XCTAssertNil(none, "the first token gets no LM term")
         var state = fresh
-        _ = fusion.advance(&state, token: sets[0])
-        XCTAssertEqual(state.length, 1 + spelled.count, "the first token reaches the LM without its space")
+        XCTAssertEqual(state.length, 1)
+        _ = fusion.advance(&state, token: choose[0])
+        XCTAssertEqual(state.length, 1 + tokenizer.encode("Choose").count)
         _ = fusion.advance(&state, token: the[0])
-        XCTAssertEqual(state.length, 2 + spelled.count)
-        let (resumed, _) = fusion.start(context: sets + the)
+        XCTAssertEqual(state.length, 2 + tokenizer.encode("Choose").count)
+
+        let (resumed, scores) = fusion.start(context: choose + the)
+        XCTAssertNotNil(scores)
         XCTAssertEqual(resumed.length, state.length, "a later window's context starts the same way")
-        XCTAssertFalse(fusion.atStart(resumed))
     }
 
     /// The repetition guard: after "1 2 3 1 2", the token that followed "1 2" (3) is a repeat.

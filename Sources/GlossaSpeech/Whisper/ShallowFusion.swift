@@ -21,8 +21,8 @@ import GlossaTensor
 /// The transcript's first word: Whisper writes it with a leading space (" The"), while the LM's
 /// documents begin without one ("The"), so after end-of-text the LM gives " The" about
 /// e^-8 of the probability of "The" and would penalise every first word by a different, arbitrary
-/// amount. The first text token is therefore scored and read as the LM's own documents begin,
-/// without its space (`addFirstTokenBonuses`).
+/// amount. The first text token is therefore not scored by the LM (it has no context to judge
+/// it by anyway), and the LM reads it without its space, as its own documents begin.
 ///
 /// Repetition guard: a transformer LM copies from its context, so once Whisper starts a
 /// repetition loop ("-Auto-Armens-Auto-Armens-") the LM predicts the next repeat with near
@@ -40,9 +40,6 @@ public struct ShallowFusion {
     public var internalWeight: Float = 0
     /// Tokens of the transcript kept as LM context at the start of each window.
     public var contextTokens = 128
-    /// Whisper's best text tokens that the LM scores as the transcript's first
-    /// (`addFirstTokenBonuses`).
-    public var firstTokenCandidates = 64
     /// n of the repetition guard (0 turns it off).
     public var repeatNgram = 0
     /// A fused window whose text has a sequence of this many words twice is decoded again
@@ -76,22 +73,18 @@ public struct ShallowFusion {
     /// With λ = β = 0 fusion is skipped entirely, so decoding is exactly unfused.
     public var isActive: Bool { weight != 0 || lengthBonus != 0 }
 
-    /// An LM state primed with end-of-text and the transcript's last tokens, and the LM's
-    /// log-probabilities for the next token. At the transcript's start (`atStart`) the next
-    /// token is scored by `addFirstTokenBonuses`, which reads these as the distribution of a
-    /// document's first piece.
-    func start(context: [Int32]) -> (DecodingState, Tensor) {
+    /// An LM state primed with end-of-text and the transcript's last tokens; returns the state
+    /// and the LM's log-probabilities for the next token (nil at the transcript's start: the
+    /// first token is not scored).
+    func start(context: [Int32]) -> (DecodingState, Tensor?) {
         var state = model.makeState()
         var tokens = Array(context.suffix(contextTokens))
         if tokens.count == context.count, let first = tokens.first {
             tokens = spaceless(first) + tokens.dropFirst()
         }
         let logits = model.forward([endOfText] + tokens, state: &state, allLogits: false)
-        return (state, logits.logSoftmax())
+        return (state, tokens.isEmpty ? nil : logits.logSoftmax())
     }
-
-    /// Whether the next text token is the transcript's first: the state holds end-of-text alone.
-    func atStart(_ state: DecodingState) -> Bool { state.length == 1 }
 
     /// Advances a beam's LM state by one text token (the first one without its leading space).
     func advance(_ state: inout DecodingState, token: Int32) -> Tensor {
@@ -100,7 +93,7 @@ public struct ShallowFusion {
 
     /// The LM tokens for a text token: the first one after end-of-text without its leading space.
     private func input(_ token: Int32, after state: DecodingState) -> [Int32] {
-        atStart(state) ? spaceless(token) : [token]
+        state.length == 1 ? spaceless(token) : [token]
     }
 
     /// Advances several beams' LM states by one text token each. The layers run per beam, as
@@ -148,71 +141,6 @@ public struct ShallowFusion {
         // A repeat's whole fusion term, internal LM included, is replaced by the mean.
         for r in repeats.map(Int.init) where r < n && scores.data[r] > -.infinity {
             scores.data[r] += Float(meanBonus!) - (weight * (lm.data[r] + shift) + lengthBonus - (internalLM.map { internalWeight * $0.data[r] } ?? 0))
-        }
-    }
-
-    /// Adds the fusion terms of the transcript's first text token to `scores`, so that its
-    /// `count` best entries are the best by their exact fused scores. The token Whisper writes
-    /// (" Choose") is scored as the LM's documents begin ("Cho", "ose"): the sum of its
-    /// spaceless pieces' log-probabilities after end-of-text (`firstTokenLogProbs`). A piece
-    /// beyond the first costs an LM step, too many to take for the whole vocabulary; but an LM
-    /// term is at most 0, so the rest of a token's score bounds its fused score from above.
-    /// Text tokens are scored in the order of that bound until it falls below the `count`-th
-    /// best fused score found (special and timestamp tokens, which get no LM term, included),
-    /// at most `firstTokenCandidates` of them; the others are ruled out (−∞): below that bound
-    /// they cannot be among the best, and a token beyond whisper's best 64 could only be
-    /// pulled in by an LM far surer than λ 0.2 makes any. `known` holds the LM terms already
-    /// computed: every beam's LM context is the same at the transcript's start.
-    func addFirstTokenBonuses(to scores: Tensor, start: DecodingState, startLogProbs lm: Tensor, internalLogProbs ilm: Tensor?,
-                              count: Int, known: inout [Int32: Float]) {
-        let n = min(Int(endOfText), scores.lastDim)
-        let internalLM = internalWeight != 0 ? ilm : nil
-        for i in 0..<n where scores.data[i] > -.infinity {
-            scores.data[i] += lengthBonus - (internalLM.map { internalWeight * $0.data[i] } ?? 0)
-        }
-        // The best exact scores so far, best first, at most `count`.
-        var best = Vec.topIndices(scores.data + n, scores.lastDim - n, count).map { scores.data[n + $0] }
-        var scored = Set<Int>()
-        let order = Vec.topIndices(scores.data, n, firstTokenCandidates)
-        // In chunks, so that one product with the LM's head serves several candidates.
-        scoring: for chunk in stride(from: 0, to: order.count, by: 16).map({ order[$0..<min($0 + 16, order.count)] }) {
-            let missing = chunk.map(Int32.init).filter { known[$0] == nil }
-            for (token, term) in zip(missing, firstTokenLogProbs(missing, start: start, startLogProbs: lm)) { known[token] = term }
-            for i in chunk {
-                if best.count == count && scores.data[i] < best[count - 1] { break scoring }  // no later bound is higher
-                scores.data[i] += weight * known[Int32(i)]!
-                scored.insert(i)
-                best.insert(scores.data[i], at: best.firstIndex { $0 < scores.data[i] } ?? best.count)
-                if best.count > count { best.removeLast() }
-            }
-        }
-        for i in 0..<n where !scored.contains(i) { scores.data[i] = -.infinity }
-    }
-
-    /// log p_LM of text tokens spelled without their leading space after end-of-text (`start`,
-    /// whose next-token log-probabilities are `startLogProbs`): the first piece's from those, the
-    /// others' from one head product for all the tokens' later pieces.
-    func firstTokenLogProbs(_ tokens: [Int32], start: DecodingState, startLogProbs lm: Tensor) -> [Float] {
-        let pieces = tokens.map(spaceless)
-        // Each token's pieces but the last, each after the ones before it, predict the next.
-        let rows = pieces.reduce(0) { $0 + $1.count - 1 }
-        let hidden = Tensor(uninitialized: [max(1, rows), model.config.hiddenSize])
-        var row = 0
-        for p in pieces where p.count > 1 {
-            var state = start
-            let h = model.hiddenStates(Array(p.dropLast()), state: &state)
-            hidden.rows(row..<(row + h.rowCount)).assign(h)
-            row += h.rowCount
-        }
-        let later = rows == 0 ? nil : model.head(hidden).logSoftmax()
-        row = 0
-        return pieces.map { p in
-            var total = lm.data[Int(p[0])]
-            for piece in p.dropFirst() {
-                total += later!.data[row * later!.lastDim + Int(piece)]
-                row += 1
-            }
-            return total
         }
     }
 

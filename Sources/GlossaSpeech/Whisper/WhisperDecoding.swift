@@ -115,7 +115,7 @@ struct WhisperWindowDecoder {
     /// Greedy (or sampled) decoding; with fusion, candidates are scored by the fused score.
     /// Returns the tokens and their ASR log-probability sum (fusion only steers the choice).
     private func sample(state: WhisperModel.DecoderState, firstLogits: Tensor, temperature: Float, seed: UInt64,
-                        lm: (DecodingState, Tensor)?, ilm: (WhisperModel.DecoderState, Tensor)?,
+                        lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?,
                         abandoningLoopsAfter previousText: String?) -> ([Int32], Double, Bool) {
         var state = state
         var lmState = lm?.0, lmLogProbs = lm?.1
@@ -130,19 +130,10 @@ struct WhisperWindowDecoder {
             var logProbs = asr
             let v = logProbs.lastDim
             var next: Int32
-            // Under sampling the first text token is whisper's alone: its fusion term is exact only
-            // for the best candidates (`addFirstTokenBonuses`), and sampling reads every one.
-            let fusing = lmState.map { !fusion!.atStart($0) || temperature <= 0 } ?? false
-            if let fusion, let lmState, let lmLogProbs, fusing {
+            if let fusion, let lmLogProbs {
                 logProbs = asr.copy()
-                if fusion.atStart(lmState) {
-                    var known: [Int32: Float] = [:]
-                    fusion.addFirstTokenBonuses(to: logProbs, start: lmState, startLogProbs: lmLogProbs, internalLogProbs: ilmLogProbs,
-                                                count: 1, known: &known)
-                } else {
-                    fusion.addBonuses(to: logProbs, lmLogProbs: lmLogProbs, internalLogProbs: ilmLogProbs, history: tokens,
-                                      meanBonus: scored > 0 ? fused / Double(scored) : nil)
-                }
+                fusion.addBonuses(to: logProbs, lmLogProbs: lmLogProbs, internalLogProbs: ilmLogProbs, history: tokens,
+                                  meanBonus: scored > 0 ? fused / Double(scored) : nil)
             }
             if temperature <= 0 {
                 next = Sampler.argmax(logProbs.data, v)
@@ -162,7 +153,7 @@ struct WhisperWindowDecoder {
                 }
             }
             sum += Double(asr.data[Int(next)])
-            if fusing && next < vocabulary.endOfText {
+            if lmLogProbs != nil && next < vocabulary.endOfText {
                 fused += Double(logProbs.data[Int(next)] - asr.data[Int(next)])
                 scored += 1
             }
@@ -188,7 +179,7 @@ struct WhisperWindowDecoder {
     /// have beamSize; inside a repetition loop those rules pick different transcripts.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
-                            lm: (DecodingState, Tensor)?, ilm: (WhisperModel.DecoderState, Tensor)?,
+                            lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?,
                             abandoningLoopsAfter previousText: String?) -> ([Int32], Double, Bool) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
@@ -203,20 +194,14 @@ struct WhisperWindowDecoder {
         var hypotheses: [(tokens: [Int32], sum: Double, asr: Double)] = []
         let eot = vocabulary.endOfText
         let width = 2 * beamSize
-        var firstTokenTerms: [Int32: Float] = [:]  // the LM terms of first tokens, the same for every beam
         for step in 0..<sampleLength {
             var candidates: [(beam: Int, token: Int32, sum: Double, asr: Double)] = []
             for (b, beam) in beams.enumerated() {
                 let logProbs = filteredLogProbs(beam.logits, sampled: beam.tokens)
                 let scores = logProbs.copy()
-                if let fusion, let lmState = beam.lmState, let lmLogProbs = beam.lmLogProbs {
-                    if fusion.atStart(lmState) {
-                        fusion.addFirstTokenBonuses(to: scores, start: lmState, startLogProbs: lmLogProbs,
-                                                    internalLogProbs: beam.ilmLogProbs, count: width, known: &firstTokenTerms)
-                    } else {
-                        fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, internalLogProbs: beam.ilmLogProbs, history: beam.tokens,
-                                          meanBonus: beam.scored > 0 ? (beam.sum - beam.asr) / Double(beam.scored) : nil)
-                    }
+                if let fusion, let lmLogProbs = beam.lmLogProbs {
+                    fusion.addBonuses(to: scores, lmLogProbs: lmLogProbs, internalLogProbs: beam.ilmLogProbs, history: beam.tokens,
+                                      meanBonus: beam.scored > 0 ? (beam.sum - beam.asr) / Double(beam.scored) : nil)
                 }
                 for t in Vec.topIndices(scores.data, scores.lastDim, width) where scores.data[t] > -.infinity {
                     candidates.append((b, Int32(t), beam.sum + Double(scores.data[t]), beam.asr + Double(logProbs.data[t])))
