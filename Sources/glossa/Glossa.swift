@@ -11,9 +11,17 @@ struct Glossa: ParsableCommand {
         mixture-of-experts LM, and a semantic pyramid image tokenizer whose tokens are that \
         LM's own words. Everything runs on the CPU through OpenBLAS.
 
-        Examples:
-          glossa bench blas                  matrix-multiply speed vs this machine's peak
-          glossa bench blas --quick --json   a fast run, machine-readable
+        Examples (assets/samples ships the files, `make models` the Whisper weights, `make \
+        speech-testsets` the manifests):
+          glossa transcribe assets/samples/librivox-0880.wav
+          glossa transcribe talk.flac --language de --format srt --output-dir subs/
+          glossa tokenize assets/samples/fashion-sneaker-1.png --layers 3
+          glossa prompt --template induction \\
+              --support assets/samples/fashion-trouser-1.png=trouser \\
+              --support assets/samples/fashion-sandal-1.png=sandal \\
+              --query assets/samples/fashion-trouser-2.png
+          glossa eval asr --manifest data/speech/librivox/manifest.tsv --language en
+          glossa bench blas --quick
         """,
         version: GlossaVersion.string,
         subcommands: [Transcribe.self, TokenizeImage.self, Render.self, Prompt.self, Eval.self, LM.self, SPAE.self, Corpus.self, Bench.self])
