@@ -61,7 +61,7 @@ build: setup
 TEST_FLAGS := --scratch-path .build-tests -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 test: setup models
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
-	$(SWIFT) test --skip-build $(TEST_FLAGS) $(if $(FILTER),--filter $(FILTER))
+	$(SWIFT) test --skip-build $(TEST_FLAGS) $(if $(FILTER),--filter '$(FILTER)')
 
 ## demo: the main job on shipped defaults: transcribe the sample clip with Whisper base
 demo: build models

@@ -35,11 +35,7 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertEqual(word.count, 1)
         let lm = toyLM(vocabulary: Int(transcriber.vocabulary.endOfText) + 1, favourite: word[0])
         let audio = try AudioFile.read(sample)
-        var options = WhisperTranscriber.Options()
-        options.beamSize = 1
-        // The clip's transcript is 13 tokens; windows cut at 24 keep the LM's loops short (this
-        // test runs in debug builds, where a 224-token fused window takes minutes).
-        options.sampleLength = 24
+        var options = WhisperTranscriber.Options()  // the defaults: beam 5, 224-token windows
         let plain = try transcriber.transcribe(audio, options: options)
 
         options.fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0, lengthBonus: 0)
@@ -132,7 +128,9 @@ final class ShallowFusionTests: XCTestCase {
         let mel = transcriber.frontEnd(samples, padding: 3000 * LogMelSpectrogram.hop)
         let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: samples.count / LogMelSpectrogram.hop, width: 3000))
         var options = WhisperTranscriber.Options()
-        options.sampleLength = 16  // debug builds decode slowly; "Paris" five times is 5 tokens
+        // The window is decoded a dozen times below, each to its end; 16 tokens hold the
+        // loop ("Paris" five times is 5 tokens) without 224-token decodings of it.
+        options.sampleLength = 16
         options.temperatures = [0, 0.4]
         options.fusion = fusion
         let decoder = WhisperWindowDecoder(model: transcriber.model, vocabulary: transcriber.vocabulary,
@@ -151,7 +149,6 @@ final class ShallowFusionTests: XCTestCase {
         }
         // (That the window then falls back to the unfused decoding, the fused Paris test shows.)
         // A compression threshold of 0 makes every decoding a repeat: the surest of all is kept.
-        options.beamSize = 2  // fewer rows: debug builds decode slowly
         options.compressionRatioThreshold = 0
         options.abandonsLoops = false
         let expected = transcriber.decodeWithFallback(decoder, audio: audio, prompt: prompt, lmContext: [], previousText: "", options: options)
