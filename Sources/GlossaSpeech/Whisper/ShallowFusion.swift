@@ -45,7 +45,6 @@ public struct ShallowFusion {
     /// A fused window whose text has a sequence of this many words twice is decoded again
     /// without the LM (0 turns the check off); see `repeatsWords`.
     public var loopWords = 4
-    let preBeam = Int(ProcessInfo.processInfo.environment["GLOSSA_PREBEAM"] ?? "0") ?? 0
     let endOfText: Int32
     let tokenizer: ByteLevelBPETokenizer
 
@@ -132,16 +131,6 @@ public struct ShallowFusion {
             shift = -Float(Foundation.log(max(1e-6, 1 - mass)))
         }
         let n = min(Int(endOfText), scores.lastDim)
-        if preBeam > 0 {
-            var top = [Float](repeating: -.infinity, count: preBeam)
-            for i in 0..<n where scores.data[i] > top[preBeam - 1] {
-                var j = preBeam - 1
-                while j > 0 && top[j - 1] < scores.data[i] { top[j] = top[j - 1]; j -= 1 }
-                top[j] = scores.data[i]
-            }
-            let floor = top[preBeam - 1]
-            for i in 0..<n where scores.data[i] < floor { scores.data[i] = -.infinity }
-        }
         for i in 0..<n where scores.data[i] > -.infinity {
             scores.data[i] += weight * (lm.data[i] + shift) + lengthBonus
         }
