@@ -7,7 +7,7 @@ struct JSONLinesLog {
     private let encoder = JSONEncoder()
 
     init(path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }  // a failure is caught just below
         guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write \(path)") }
         handle.seekToEndOfFile()
         self.handle = handle

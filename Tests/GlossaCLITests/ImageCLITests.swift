@@ -82,7 +82,7 @@ final class ImageCLITests: XCTestCase {
     }
 
     func testBadInputsGiveOneClearErrorLine() throws {
-        FileManager.default.createFile(atPath: folder + "/broken.png", contents: Data("GIF89a not a png".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/broken.png", contents: Data("GIF89a not a png".utf8)))
         let cases: [([String], String)] = [
             (["tokenize", folder + "/broken.png", "--spae", folder + "/spae"], "invalid image"),
             (["tokenize", folder + "/absent.png", "--spae", folder + "/spae"], "no such file"),

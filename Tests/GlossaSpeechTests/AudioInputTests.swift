@@ -19,7 +19,7 @@ final class AudioInputTests: XCTestCase {
         d.append(contentsOf: Array("data".utf8)); u32(samples.count * 2)
         for s in samples { withUnsafeBytes(of: s.littleEndian) { d.append(contentsOf: $0) } }
         let path = folder + "/" + name
-        FileManager.default.createFile(atPath: path, contents: d)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: d))
         return path
     }
 
@@ -33,20 +33,20 @@ final class AudioInputTests: XCTestCase {
 
     func testEmptyFile() {
         let path = folder + "/empty.wav"
-        FileManager.default.createFile(atPath: path, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
         assertAudioError(path, "cannot read audio")
     }
 
     func testTextFileRenamedWav() {
         let path = folder + "/notes.wav"
-        FileManager.default.createFile(atPath: path, contents: Data("these are meeting notes, not audio\n".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("these are meeting notes, not audio\n".utf8)))
         assertAudioError(path, "cannot read audio")
     }
 
     func testTruncatedHeader() throws {
         let full = try Data(contentsOf: URL(fileURLWithPath: wav("full.wav", rate: 16_000, channels: 1, samples: [1, 2, 3])))
         let path = folder + "/truncated.wav"
-        FileManager.default.createFile(atPath: path, contents: full.prefix(20))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: full.prefix(20)))
         assertAudioError(path, "cannot read audio")
     }
 

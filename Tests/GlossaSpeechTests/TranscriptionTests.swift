@@ -104,7 +104,7 @@ final class TranscriptionTests: XCTestCase {
     func testCorruptModelFileGivesAClearError() throws {
         let folder = makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/model.bin", contents: Data([6, 0, 0, 0, 200, 0, 65]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/model.bin", contents: Data([6, 0, 0, 0, 200, 0, 65])))
         XCTAssertThrowsError(try WhisperModel.load(ctranslate2: folder + "/model.bin")) {
             XCTAssertTrue("\($0)".contains("invalid model file: truncated"), "\($0)")
         }

@@ -67,7 +67,7 @@ final class SafetensorsTests: XCTestCase {
         bytes.append(contentsOf: h)
         bytes.append(contentsOf: data)
         let path = folder + "/" + name
-        FileManager.default.createFile(atPath: path, contents: bytes)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: bytes))
         return path
     }
 
@@ -85,7 +85,7 @@ final class SafetensorsTests: XCTestCase {
 
     func testTruncatedFiles() {
         let shortPath = folder + "/short.safetensors"
-        FileManager.default.createFile(atPath: shortPath, contents: Data([1, 2, 3]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: shortPath, contents: Data([1, 2, 3])))
         assertFails(shortPath, mentions: ["truncated", "8-byte"])
         assertFails(write("{}", data: [], headerLength: 500, to: "h.safetensors"), mentions: ["truncated", "header claims 500"])
         let header = #"{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#

@@ -53,7 +53,7 @@ final class ImageInputTests: XCTestCase {
         ]
         for (name, data, expected) in cases {
             let path = folder + "/" + name
-            if let data { FileManager.default.createFile(atPath: path, contents: data) }
+            if let data { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: data)) }
             XCTAssertThrowsError(try PNGFile.read(path), name) { error in
                 XCTAssertTrue("\(error)".hasPrefix(path + ": "), "\(error)")
                 XCTAssertTrue("\(error)".contains(expected), "\(name): \(error)")
@@ -72,8 +72,8 @@ final class ImageInputTests: XCTestCase {
     func write(_ name: String, width: Int, height: Int, depth: UInt8, colorType: UInt8, rows: [[UInt8]],
                extra: [(String, [UInt8])] = []) throws -> String {
         let path = folder + "/" + name
-        FileManager.default.createFile(atPath: path, contents: try pngBytes(width: width, height: height, depth: depth, colorType: colorType,
-                                                                          rows: rows, extra: extra))
+        let bytes = try pngBytes(width: width, height: height, depth: depth, colorType: colorType, rows: rows, extra: extra)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: bytes))
         return path
     }
 
@@ -121,13 +121,13 @@ final class IDXTests: XCTestCase {
         let folder = makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let good = Data([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])
-        FileManager.default.createFile(atPath: folder + "/good", contents: good)
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/good", contents: good))
         let idx = try IDXFile(path: folder + "/good")
         XCTAssertEqual(idx.shape, [3])
         XCTAssertEqual(idx.bytes, [7, 8, 9])
-        FileManager.default.createFile(atPath: folder + "/short", contents: good.prefix(10))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/short", contents: good.prefix(10)))
         XCTAssertThrowsError(try IDXFile(path: folder + "/short")) { XCTAssertTrue("\($0)".contains("promises [3] = 3 bytes but 2 follow"), "\($0)") }
-        FileManager.default.createFile(atPath: folder + "/magic", contents: Data([0, 0, 13, 1, 0, 0, 0, 0]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/magic", contents: Data([0, 0, 13, 1, 0, 0, 0, 0])))
         XCTAssertThrowsError(try IDXFile(path: folder + "/magic")) { XCTAssertTrue("\($0)".contains("not unsigned-byte data"), "\($0)") }
     }
 }
