@@ -58,6 +58,21 @@ final class ShallowFusionTests: XCTestCase {
         let fallenBack = try transcriber.transcribe(audio, options: options)
         XCTAssertEqual(fallenBack.segments, plain.segments)
 
+        // Whether a window is silence is whisper's call. At λ 0.3, β 0 this LM, which penalises
+        // every word but " Paris", ends the fused decoding early ("He was not"): no loop, but a
+        // text whisper is unsure of (mean log-probability below −1). With every no-speech
+        // probability above the threshold (0), that made the window silence; now the unfused
+        // decoding that follows, which whisper is sure of, decides, and is kept.
+        var weak = options
+        weak.fusion = try ShallowFusion(model: lm, tokenizer: tokenizer, whisper: transcriber.vocabulary, weight: 0.3, lengthBonus: 0)
+        weak.temperatures = [0]
+        let early = try transcriber.transcribe(audio, options: weak)
+        XCTAssertLessThan(early.segments.map(\.averageLogProb).max()!, Double(options.logProbThreshold), early.text)
+        XCTAssertLessThan(early.text.count, plain.text.count, early.text)
+        weak.temperatures = options.temperatures
+        weak.noSpeechThreshold = 0
+        XCTAssertEqual(try transcriber.transcribe(audio, options: weak).segments, plain.segments)
+
         // With the compression and confidence checks off, only the word check (4 words) can
         // see the loop; without it the fused "Paris Paris …" would be kept.
         options.compressionRatioThreshold = .infinity

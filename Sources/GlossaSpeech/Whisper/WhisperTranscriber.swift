@@ -177,9 +177,8 @@ public final class WhisperTranscriber {
         let primed = decoder.prime(audio: audio, prompt: prompt)
         let retries = fallbackTemperatures(options)
         // A fused decoding stops once every live hypothesis loops (`abandoningLoopsAfter`), and
-        // is then rejected; not where the window may be taken for silence, which a loop with a
-        // low mean log-probability is when the no-speech probability is above its threshold.
-        let abandoning = !retries.isEmpty && options.abandonsLoops && primed.noSpeechProbability <= options.noSpeechThreshold
+        // is then rejected.
+        let abandoning = !retries.isEmpty && options.abandonsLoops
         func first(abandoning: Bool) -> WhisperWindowDecoder.Result {
             decoder.decode(primed, beamSize: options.beamSize, temperature: options.temperatures[0], seed: options.seed,
                            lmContext: lmContext, abandoningLoopsAfter: abandoning ? previousText : nil)
@@ -200,7 +199,12 @@ public final class WhisperTranscriber {
             }
             let loops = repeats(result)
             let unsure = result.averageLogProb < options.logProbThreshold
-            let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure
+            // Whether the window is silence is whisper's call: a fused decoding's mean
+            // log-probability is whisper's score of words the LM helped choose, lower than that
+            // of whisper's own decoding by construction, so its verdict waits for the unfused
+            // decoding that follows (on espeak-ng's Spanish, a fused decoding made a spoken
+            // window silence where the unfused one was sure of it; docs/asr.md).
+            let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure && !result.fused
             if silence || !(loops || unsure) { return (result, result.temperature) }
             tried.append((result, loops))
         }
