@@ -56,8 +56,9 @@ build: setup
 
 ## test: install what is missing, build, and run every test (FILTER=LogMelTests runs one suite).
 ## Release mode: the tests run Whisper base on real audio, which a debug build does some 25×
-## slower (README, "The tests run in release mode"); -enable-testing keeps @testable imports working. A scratch
-## folder of its own, so make build's binary (no -enable-testing) is not rebuilt after each.
+## slower (README, "The tests run in release mode"); -enable-testing keeps @testable imports
+## working. A scratch folder of its own, so make build's binary (no -enable-testing) is not
+## rebuilt after each.
 TEST_FLAGS := --scratch-path .build-tests -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 test: setup models
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
