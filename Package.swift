@@ -33,8 +33,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // __builtin_prefetch, which Swift has no spelling for (SkinnyGemm).
         .systemLibrary(name: "CPrefetch"),
-        // The fp16-weight product of decoding steps (ExactHalfMatrix), header-only C kernels.
-        .systemLibrary(name: "CHalfGemm"),
+        // The fp16-weight product of decoding steps (ExactHalfMatrix): C kernels.
+        .target(name: "CHalfGemm"),
 
         .target(name: "GlossaSupport", swiftSettings: glossaSettings),
         .target(name: "GlossaTensor", dependencies: ["CBLAS", "CMalloc", "CPrefetch", "CHalfGemm"], swiftSettings: glossaSettings),

@@ -13,11 +13,12 @@
 // k−1 from s = +0, then s + beta·y. The AVX-512, AVX2 and scalar paths all compute exactly
 // that chain, so they agree bit for bit and a transcript does not depend on the machine.
 //
-// Header-only, like CPrefetch: Swift compiles these static functions itself; the target
-// attributes let the AVX-512 and AVX2 paths be built into a binary for any x86-64;
-// glossa_half_gemm_level reads CPUID once (ExactHalfMatrix.kernelLevel) and glossa_half_gemm_at
-// runs the kernel of that level.
-#include <stddef.h>
+// A C target compiled by clang, not a header Swift compiles: imported into Swift, the inline
+// kernels came out with accumulators spilled to the stack inside the inner loop (two to three
+// times slower; docs/asr.md, "The fp16 kernel compiled as C"). The target attributes let the
+// AVX-512 and AVX2 paths be built into a binary for any x86-64; glossa_half_gemm_level reads
+// CPUID once (ExactHalfMatrix.kernelLevel) and glossa_half_gemm_at runs the kernel of that level.
+#include "CHalfGemm.h"
 #include <stdint.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -27,11 +28,8 @@
 // The chain above must not be contracted or reassociated by the compiler (beta's term).
 #pragma clang fp contract(off)
 
-enum { GLOSSA_PANEL = 32, GLOSSA_HALF_GEMM_MAX_ROWS = 10 };
-
-/// Which kernels this CPU runs: 2 AVX-512 (F, with F16C and FMA), 1 AVX2 + FMA + F16C, 0 the
-/// portable loop. Requires the OS to save the vector registers (XCR0), not just the CPU flags.
-static inline int glossa_half_gemm_level(void) {
+// Requires the OS to save the vector registers (XCR0), not just the CPU flags.
+int glossa_half_gemm_level(void) {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
@@ -122,8 +120,11 @@ GLOSSA_HALF_GEMM_AVX512(9)
 GLOSSA_HALF_GEMM_AVX512(10)
 #undef GLOSSA_HALF_GEMM_AVX512
 
-/// AVX2 (16 registers of 8 lanes): a panel in two halves of 16 columns, rows in groups of up to
-/// R = 5 (2·R accumulators), so a half panel is read from L1 once per group.
+/// AVX2 (16 registers of 8 lanes): a panel in two halves of 16 columns, rows in groups of R
+/// (2·R accumulators), so a half panel is read from L1 once per group. Up to five rows make one
+/// group; more go as six and the rest: R = 6 fills 15 of the 16 registers (12 accumulators, two
+/// weight vectors, the broadcast) and converts each half panel once per six rows, which
+/// `bench blas` measures faster at ten rows (a beam of 5 and its internal LM) and slower at five.
 #define GLOSSA_HALF_GEMM_AVX2(R)                                                                                 \
     __attribute__((target("avx2,fma,f16c"))) static void glossa_half_gemm_avx2_##R(                             \
         const float *x, size_t ldx, const _Float16 *panel, size_t k, size_t half, const _Float16 *ahead,          \
@@ -153,6 +154,7 @@ GLOSSA_HALF_GEMM_AVX2(2)
 GLOSSA_HALF_GEMM_AVX2(3)
 GLOSSA_HALF_GEMM_AVX2(4)
 GLOSSA_HALF_GEMM_AVX2(5)
+GLOSSA_HALF_GEMM_AVX2(6)
 #undef GLOSSA_HALF_GEMM_AVX2
 
 static inline void glossa_half_gemm_avx2(int m, const float *x, size_t ldx, const _Float16 *w, size_t k,
@@ -165,17 +167,18 @@ static inline void glossa_half_gemm_avx2(int m, const float *x, size_t ldx, cons
         size_t j0 = p * GLOSSA_PANEL;
         for (size_t half = 0; half < 2 && j0 + 16 * half < n; half++) {
             size_t c0 = j0 + 16 * half, width = n - c0 < 16 ? n - c0 : 16;
-            for (int r = 0; r < m; r += 5) {
+            for (int r = 0, group = m <= 5 ? m : 6; r < m; r += group, group = m - r < 6 ? m - r : 6) {
                 const float *xr = x + r * ldx;
                 float *out = y + r * ldy + c0;
                 // The first pass over the panel prefetches the one ahead.
                 const _Float16 *pf = half == 0 && r == 0 ? ahead : NULL;
-                switch (m - r < 5 ? m - r : 5) {
+                switch (group) {
                 case 1: glossa_half_gemm_avx2_1(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
                 case 2: glossa_half_gemm_avx2_2(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
                 case 3: glossa_half_gemm_avx2_3(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
                 case 4: glossa_half_gemm_avx2_4(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                default: glossa_half_gemm_avx2_5(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
+                case 5: glossa_half_gemm_avx2_5(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
+                default: glossa_half_gemm_avx2_6(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
                 }
             }
         }
@@ -183,10 +186,7 @@ static inline void glossa_half_gemm_avx2(int m, const float *x, size_t ldx, cons
 }
 #endif
 
-/// y[q, j] = Σ_i x[q, i]·W[j, i] (+ beta·y[q, j]) for rows q < m (1…10) and the output columns
-/// of panels firstPanel ..< firstPanel + panelCount, with the kernel of `level` (at most
-/// glossa_half_gemm_level(); tests run each level to check that they agree).
-static inline void glossa_half_gemm_at(int level, int m, const float *x, size_t ldx, const void *panels, size_t k,
+void glossa_half_gemm_at(int level, int m, const float *x, size_t ldx, const void *panels, size_t k,
                                        size_t firstPanel, size_t panelCount, size_t n, float *y, size_t ldy,
                                        float beta) {
 #if defined(__x86_64__)
