@@ -3,12 +3,24 @@ import CBLAS
 /// Thin, checked wrappers over OpenBLAS. All matrices are row-major, as Hugging Face stores
 /// weights (`[out, in]`), so `y = x·Wᵀ` is `gemm(transB: true)` with no copies.
 public enum BLAS {
-    /// Sets OpenBLAS's own thread count. Glossa sets it once, on purpose, at start-up.
+    /// Sets OpenBLAS's own thread count.
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS set to `n` threads, then restores the count. Between two
+    /// threaded calls OpenBLAS's idle workers spin (sched_yield) for about 0.1 s before they
+    /// sleep; where Glossa's own kernels carry the work (Whisper's beam steps) such a spinner
+    /// takes a core from them. One thread makes OpenBLAS run each call on the caller and its
+    /// workers go to sleep.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = threads
+        setThreads(n)
+        defer { setThreads(previous) }
+        return try body()
+    }
 
     /// The kernel set OpenBLAS chose for this CPU ("Haswell", "SkylakeX", …). A CPU model its
     /// build does not know gets the generic "Prescott" kernels, several times slower; the

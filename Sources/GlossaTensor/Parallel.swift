@@ -40,13 +40,12 @@ public enum Parallel {
     /// body may call BLAS: for many independent mid-sized products (attention heads), one
     /// product per core beats threading each product.
     public static func forEachWithSerialBLAS(_ count: Int, _ body: (Int) -> Void) {
-        let previous = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(previous) }
-        forEach(count) { i in
-            pthread_setspecific(serialBLASKey, UnsafeRawPointer(bitPattern: 1))
-            body(i)
-            pthread_setspecific(serialBLASKey, nil)
+        BLAS.withThreads(1) {
+            forEach(count) { i in
+                pthread_setspecific(serialBLASKey, UnsafeRawPointer(bitPattern: 1))
+                body(i)
+                pthread_setspecific(serialBLASKey, nil)
+            }
         }
     }
 

@@ -175,6 +175,17 @@ public final class WhisperTranscriber {
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
         let primed = decoder.prime(audio: audio, prompt: prompt)
+        // The encoder and `prime` are OpenBLAS's large products; the beam steps are Glossa's
+        // kernels on Glossa's threads, where an idle OpenBLAS worker would spin on a core they
+        // need (BLAS.withThreads).
+        return BLAS.withThreads(1) {
+            decodeAttempts(decoder, primed: primed, lmContext: lmContext, previousText: previousText, options: options)
+        }
+    }
+
+    /// `decodeWithFallback`'s decodings of a primed window, in order, and its pick.
+    private func decodeAttempts(_ decoder: WhisperWindowDecoder, primed: WhisperWindowDecoder.Primed, lmContext: [Int32],
+                                previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
         let retries = fallbackTemperatures(options)
         // A fused decoding stops once every live hypothesis loops (`abandoningLoopsAfter`), and
         // is then rejected.
