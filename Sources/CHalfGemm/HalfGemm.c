@@ -122,9 +122,10 @@ GLOSSA_HALF_GEMM_AVX512(10)
 
 /// AVX2 (16 registers of 8 lanes): a panel in two halves of 16 columns, rows in groups of R
 /// (2·R accumulators), so a half panel is read from L1 once per group. Up to five rows make one
-/// group; more go as six and the rest: R = 6 fills 15 of the 16 registers (12 accumulators, two
-/// weight vectors, the broadcast) and converts each half panel once per six rows, which
-/// `bench blas` measures faster at ten rows (a beam of 5 and its internal LM) and slower at five.
+/// group; more go as six and the rest. R = 6 fills 15 of the 16 registers (12 accumulators, two
+/// weight vectors, the broadcast) and keeps 12 independent multiply-add chains in flight, more
+/// than the 10 that two FMA units of 5-cycle latency need: `bench blas` has the head at ten
+/// rows (a beam of 5 and its internal LM) 12% faster as 6 + 4 than as 5 + 5 (docs/asr.md).
 #define GLOSSA_HALF_GEMM_AVX2(R)                                                                                 \
     __attribute__((target("avx2,fma,f16c"))) static void glossa_half_gemm_avx2_##R(                             \
         const float *x, size_t ldx, const _Float16 *panel, size_t k, size_t half, const _Float16 *ahead,          \
