@@ -120,6 +120,13 @@ GLOSSA_HALF_GEMM_AVX512(9)
 GLOSSA_HALF_GEMM_AVX512(10)
 #undef GLOSSA_HALF_GEMM_AVX512
 
+/// The kernel for M rows at index M − 1.
+static void (*const glossa_half_gemm_avx512_rows[10])(const float *, size_t, const _Float16 *, size_t, size_t, size_t,
+                                                       size_t, float *, size_t, float) = {
+    glossa_half_gemm_avx512_1, glossa_half_gemm_avx512_2, glossa_half_gemm_avx512_3, glossa_half_gemm_avx512_4,
+    glossa_half_gemm_avx512_5, glossa_half_gemm_avx512_6, glossa_half_gemm_avx512_7, glossa_half_gemm_avx512_8,
+    glossa_half_gemm_avx512_9, glossa_half_gemm_avx512_10};
+
 /// AVX2 (16 registers of 8 lanes): a panel in two halves of 16 columns, rows in groups of R
 /// (2·R accumulators), so a half panel is read from L1 once per group. Up to five rows make one
 /// group; more go as six and the rest. R = 6 fills 15 of the 16 registers (12 accumulators, two
@@ -158,6 +165,12 @@ GLOSSA_HALF_GEMM_AVX2(5)
 GLOSSA_HALF_GEMM_AVX2(6)
 #undef GLOSSA_HALF_GEMM_AVX2
 
+/// The kernel for a group of R rows at index R − 1.
+static void (*const glossa_half_gemm_avx2_groups[6])(const float *, size_t, const _Float16 *, size_t, size_t,
+                                                      const _Float16 *, float *, size_t, size_t, float) = {
+    glossa_half_gemm_avx2_1, glossa_half_gemm_avx2_2, glossa_half_gemm_avx2_3,
+    glossa_half_gemm_avx2_4, glossa_half_gemm_avx2_5, glossa_half_gemm_avx2_6};
+
 static inline void glossa_half_gemm_avx2(int m, const float *x, size_t ldx, const _Float16 *w, size_t k,
                                          size_t firstPanel, size_t panelCount, size_t n, float *y, size_t ldy,
                                          float beta) {
@@ -173,14 +186,7 @@ static inline void glossa_half_gemm_avx2(int m, const float *x, size_t ldx, cons
                 float *out = y + r * ldy + c0;
                 // The first pass over the panel prefetches the one ahead.
                 const _Float16 *pf = half == 0 && r == 0 ? ahead : NULL;
-                switch (group) {
-                case 1: glossa_half_gemm_avx2_1(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                case 2: glossa_half_gemm_avx2_2(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                case 3: glossa_half_gemm_avx2_3(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                case 4: glossa_half_gemm_avx2_4(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                case 5: glossa_half_gemm_avx2_5(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                default: glossa_half_gemm_avx2_6(xr, ldx, panel, k, half, pf, out, ldy, width, beta); break;
-                }
+                glossa_half_gemm_avx2_groups[group - 1](xr, ldx, panel, k, half, pf, out, ldy, width, beta);
             }
         }
     }
@@ -188,23 +194,12 @@ static inline void glossa_half_gemm_avx2(int m, const float *x, size_t ldx, cons
 #endif
 
 void glossa_half_gemm_at(int level, int m, const float *x, size_t ldx, const void *panels, size_t k,
-                                       size_t firstPanel, size_t panelCount, size_t n, float *y, size_t ldy,
-                                       float beta) {
+                         size_t firstPanel, size_t panelCount, size_t n, float *y, size_t ldy, float beta) {
 #if defined(__x86_64__)
     const _Float16 *w = (const _Float16 *)panels;
     if (level >= 2) {
-        switch (m) {
-        case 1: glossa_half_gemm_avx512_1(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 2: glossa_half_gemm_avx512_2(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 3: glossa_half_gemm_avx512_3(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 4: glossa_half_gemm_avx512_4(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 5: glossa_half_gemm_avx512_5(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 6: glossa_half_gemm_avx512_6(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 7: glossa_half_gemm_avx512_7(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 8: glossa_half_gemm_avx512_8(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        case 9: glossa_half_gemm_avx512_9(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        default: glossa_half_gemm_avx512_10(x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta); return;
-        }
+        glossa_half_gemm_avx512_rows[m - 1](x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta);
+        return;
     }
     if (level == 1) {
         glossa_half_gemm_avx2(m, x, ldx, w, k, firstPanel, panelCount, n, y, ldy, beta);
