@@ -14,7 +14,8 @@ struct BenchWhisper: ParsableCommand {
           encode   one 30 s window (the cost every window pays, however short the audio), and \
                    its GFLOP/s (stem convolutions, projections, MLP and attention) against the peak;
           decode   --steps beam steps with --beam hypotheses (the cross-attention, projections and \
-                   the tied vocabulary head run once for all beams), against the slower of two \
+                   the tied vocabulary head run once for all beams; OpenBLAS at one thread, as \
+                   transcription runs beam steps), against the slower of two \
                    bounds: reading the bytes each step must read (decoder weights and head, in \
                    fp16 where the model file stores fp16; cross-attention keys/values), and \
                    its arithmetic at the sgemm peak.
