@@ -14,8 +14,8 @@
 // that chain, so they agree bit for bit and a transcript does not depend on the machine.
 //
 // A C target compiled by clang, not a header Swift compiles: imported into Swift, the inline
-// kernels came out with accumulators spilled to the stack inside the inner loop (two to three
-// times slower; docs/asr.md, "The fp16 kernel compiled as C"). The target attributes let the
+// kernels came out with accumulators spilled to the stack inside the inner loop, at half this
+// speed (docs/asr.md, "The fp16 kernel compiled as C"). The target attributes let the
 // AVX-512 and AVX2 paths be built into a binary for any x86-64; glossa_half_gemm_level reads
 // CPUID once (ExactHalfMatrix.kernelLevel) and glossa_half_gemm_at runs the kernel of that level.
 #include "CHalfGemm.h"

@@ -13,8 +13,8 @@ public enum BLAS {
     /// Runs `body` with OpenBLAS set to `n` threads, then restores the count. Between two
     /// threaded calls OpenBLAS's idle workers spin (sched_yield) for about 0.1 s before they
     /// sleep; where Glossa's own kernels carry the work (Whisper's beam steps) such a spinner
-    /// takes a core from them. One thread makes OpenBLAS run each call on the caller and its
-    /// workers go to sleep.
+    /// takes a core from them. At one thread OpenBLAS runs each call on the caller, and its
+    /// workers sleep once that spin runs out. The count is process-wide (openblas_set_num_threads).
     public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
         let previous = threads
         setThreads(n)

@@ -7,7 +7,7 @@ import CHalfGemm
 ///
 /// The copy is laid out in panels of 32 rows of the matrix (32 outputs), each stored
 /// column by column, so the product needs no horizontal sums and reads the weights once for
-/// all rows of x (the CHalfGemm shim explains the kernel). Each output is the fp32 chain of
+/// all rows of x (CHalfGemm's HalfGemm.c explains the kernel). Each output is the fp32 chain of
 /// fused multiply-adds over the columns in order: the same bits on every machine and kernel,
 /// within rounding of, but not bit-equal to, the fp32 products of `matmul` (which sum in
 /// another order).
