@@ -17,6 +17,7 @@ public enum BLAS {
     /// workers sleep once that spin runs out. The count is process-wide (openblas_set_num_threads).
     public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
         let previous = threads
+        if previous == n { return try body() }  // nested regions (attention inside beam steps)
         setThreads(n)
         defer { setThreads(previous) }
         return try body()

@@ -92,8 +92,7 @@ struct BenchWhisper: ParsableCommand {
         var states = [WhisperModel.DecoderState](repeating: whisper.makeDecoderState(audio: audio), count: beam)
         let start = transcriber.vocabulary.startOfTranscript
         _ = whisper.decodeStep([Int32](repeating: start, count: beam), states: &states)
-        // As transcription runs them: OpenBLAS at one thread, so its idle worker sleeps.
-        let decodeSeconds = BLAS.withThreads(1) {
+        let decodeSeconds = WhisperTranscriber.beamSteps {  // as transcription runs them
             let t0 = DispatchTime.now().uptimeNanoseconds
             for i in 0..<steps {
                 _ = whisper.decodeStep((0..<beam).map { Int32(($0 * 97 + i * 31) % 50_000) }, states: &states)

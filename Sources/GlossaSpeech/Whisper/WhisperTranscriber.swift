@@ -29,7 +29,19 @@ public final class WhisperTranscriber {
         /// (`WhisperWindowDecoder.decode(_:…abandoningLoopsAfter:)`); off only in tests.
         var abandonsLoops = true
         public init(language: String? = nil) { self.language = language }
+
+        /// transcribe.py's no-speech rule: a window is silence when the no-speech probability is
+        /// above its threshold and the decoding's mean log-probability below its own.
+        func isSilence(_ result: WhisperWindowDecoder.Result) -> Bool {
+            result.noSpeechProbability > noSpeechThreshold && result.averageLogProb < logProbThreshold
+        }
     }
+
+    /// Runs a window's beam steps. The encoder and `prime` are OpenBLAS's large products; the
+    /// beam steps are Glossa's kernels on Glossa's threads, where an idle OpenBLAS worker would
+    /// spin on a core they need, so OpenBLAS runs them at one thread (BLAS.withThreads).
+    /// `bench whisper` times its steps through this too.
+    public static func beamSteps<T>(_ body: () -> T) -> T { BLAS.withThreads(1, body) }
 
     public struct Segment: Codable, Equatable {
         public let start: Double, end: Double
@@ -141,7 +153,7 @@ public final class WhisperTranscriber {
             let lmContext = allTokens.filter(vocabulary.isText)
             let (result, lastTemperature) = decodeWithFallback(decoder, audio: audio, prompt: prefix, lmContext: lmContext,
                                                                previousText: previousText, options: options)
-            if result.noSpeechProbability > options.noSpeechThreshold && result.averageLogProb < options.logProbThreshold {
+            if options.isSilence(result) {
                 seek += segmentSize  // silence
                 continue
             }
@@ -175,10 +187,7 @@ public final class WhisperTranscriber {
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
         let primed = decoder.prime(audio: audio, prompt: prompt)
-        // The encoder and `prime` are OpenBLAS's large products; the beam steps are Glossa's
-        // kernels on Glossa's threads, where an idle OpenBLAS worker would spin on a core they
-        // need (BLAS.withThreads).
-        return BLAS.withThreads(1) {
+        return Self.beamSteps {
             decodeAttempts(decoder, primed: primed, lmContext: lmContext, previousText: previousText, options: options)
         }
     }
@@ -215,7 +224,7 @@ public final class WhisperTranscriber {
             // of whisper's own decoding by construction, so its verdict waits for the unfused
             // decoding that follows (on espeak-ng's Spanish, a fused decoding made a spoken
             // window silence where the unfused one was sure of it; docs/asr.md).
-            let silence = result.noSpeechProbability > options.noSpeechThreshold && unsure && !result.fused
+            let silence = options.isSilence(result) && !result.fused
             if silence || !(loops || unsure) { return (result, result.temperature) }
             tried.append((result, loops))
         }
