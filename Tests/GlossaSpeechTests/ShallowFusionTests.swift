@@ -175,6 +175,69 @@ final class ShallowFusionTests: XCTestCase {
         XCTAssertFalse(surest.0.abandoned)
     }
 
+    /// Reranking the unfused fallback's hypotheses (`decode(…rescoring:)`): the fusion terms of a
+    /// whole hypothesis, computed in one LM pass and one audio-free decoder pass, are those a
+    /// fused search adds token by token (`addBonuses` after each `advance`), with and without
+    /// earlier text; with a vanishing λ the rerank keeps whisper's pick, and with none admitted
+    /// it keeps it too.
+    func testAHypothesisIsRescoredWithTheTermsAFusedSearchAdds() throws {
+        let transcriber = try WhisperTranscriber(folder: modelFile("whisper-tiny.en"))
+        let vocabulary = transcriber.vocabulary, tokenizer = vocabulary.tokenizer
+        let cfg = TransformerConfig.llamaStyle(vocabulary: Int(vocabulary.endOfText) + 1, hidden: 16, layers: 1, heads: 2, kvHeads: 2,
+                                               intermediate: 16, tied: false)
+        func decoder(weight: Float, lengthBonus: Float) throws -> WhisperWindowDecoder {
+            var fusion = try ShallowFusion(model: RandomInitialization.llamaStyle(cfg, seed: 3), tokenizer: tokenizer, whisper: vocabulary,
+                                           weight: weight, lengthBonus: lengthBonus)
+            fusion.internalWeight = 0.3
+            return WhisperWindowDecoder(model: transcriber.model, vocabulary: vocabulary,
+                                        filters: WhisperLogitFilters(vocabulary: vocabulary, timestamps: true), sampleLength: 48, fusion: fusion)
+        }
+        let samples = try AudioFile.read(sample)
+        let mel = transcriber.frontEnd(samples, padding: 3000 * LogMelSpectrogram.hop)
+        let audio = transcriber.model.encode(WhisperTranscriber.window(of: mel, from: 0, frames: samples.count / LogMelSpectrogram.hop, width: 3000))
+        let prompt = try transcriber.prompt(previous: [], language: nil, options: WhisperTranscriber.Options())
+        let fused = try decoder(weight: 0.5, lengthBonus: 0.1)
+        let fusion = fused.fusion!
+        let primed = fused.prime(audio: audio, prompt: prompt)
+        // Hypotheses as a beam search ends them: a shared beginning, then apart (one ends where
+        // another goes on, one differs only in its last timestamp); and one of a different start.
+        let t0 = vocabulary.firstTimestamp
+        let choose = [t0] + tokenizer.encode(" Choose the file, then open it.")
+        let hypotheses: [[Int32]] = [choose + [t0 + 60], choose + [t0 + 61], Array(choose.dropLast()) + tokenizer.encode(" at once.") + [t0 + 70],
+                          Array(choose.prefix(3)), [t0] + tokenizer.encode(" Close it.") + [t0 + 30]]
+        // The first four share three tokens, all of the fourth.
+        for context in [[], tokenizer.encode(" Earlier text.")] { for set in [hypotheses, Array(hypotheses.prefix(4))] {
+            let terms = fused.fusionTerms(of: set, lmContext: context, internalLM: primed.internalLM)
+            for (h, term) in zip(set, terms) {
+                var (lmState, lmLogProbs) = fusion.start(context: context)
+                var (ilmState, ilmLogProbs) = primed.internalLM!
+                var expected = 0.0
+                for t in h {
+                    if let lm = lmLogProbs, t < vocabulary.endOfText {
+                        let scores = Tensor(zeros: [1, ilmLogProbs.lastDim])
+                        fusion.addBonuses(to: scores, lmLogProbs: lm, internalLogProbs: ilmLogProbs, history: [], meanBonus: nil)
+                        expected += Double(scores.data[Int(t)])
+                    }
+                    if t < vocabulary.endOfText { lmLogProbs = fusion.advance(&lmState, token: t) }
+                    ilmLogProbs = fusion.internalLogProbs(transcriber.model.decode([t], state: &ilmState))
+                }
+                XCTAssertNotEqual(expected, 0)
+                XCTAssertEqual(term, expected, accuracy: 1e-3, tokenizer.decode(h.filter(vocabulary.isText)))
+            }
+        } }
+        XCTAssertEqual(ShallowFusion.sharedPrefixCount(hypotheses), 1)
+        XCTAssertEqual(ShallowFusion.sharedPrefixCount(Array(hypotheses.prefix(3))), choose.count - 1)
+        XCTAssertEqual(ShallowFusion.sharedPrefixCount(Array(hypotheses.prefix(4))), 3)
+
+        let plain = fused.decode(primed, beamSize: 5, temperature: 0, seed: 0, fused: false)
+        XCTAssertEqual(fused.decode(primed, beamSize: 5, temperature: 0, seed: 0, fused: false, rescoring: { _ in false }).tokens, plain.tokens)
+        let faint = try decoder(weight: 1e-9, lengthBonus: 0)
+        var faintFusion = faint.fusion!
+        faintFusion.internalWeight = 0
+        let unweighted = WhisperWindowDecoder(model: faint.model, vocabulary: vocabulary, filters: faint.filters, sampleLength: 48, fusion: faintFusion)
+        XCTAssertEqual(unweighted.decode(primed, beamSize: 5, temperature: 0, seed: 0, fused: false, rescoring: { _ in true }).tokens, plain.tokens)
+    }
+
     /// The transcript's first word is not scored by the LM and reaches it without its leading
     /// space, as the LM's documents begin; later tokens are scored and fed as they are.
     func testTheFirstWordReachesTheLMWithoutItsSpace() throws {

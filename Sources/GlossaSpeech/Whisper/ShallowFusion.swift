@@ -111,6 +111,40 @@ public struct ShallowFusion {
         return tokens.indices.map { logits.rows($0..<($0 + 1)).copy().logSoftmax() }
     }
 
+    /// λ·log p_LM + β for each text token of each of `texts` (a window's hypotheses, their
+    /// text tokens) after the transcript `context`, as a fused search adds them; nil for the
+    /// transcript's first token, which is not scored. The texts' common beginning is read once.
+    func terms(of texts: [[Int32]], context: [Int32]) -> [[Float?]] {
+        var (state, first) = start(context: context)
+        // The LM's log-probabilities for the token after each of `tokens`, fed after `state`.
+        func following(_ tokens: ArraySlice<Int32>, _ state: inout DecodingState) -> Tensor? {
+            guard !tokens.isEmpty else { return nil }
+            var ids: [Int32] = [], rows: [Int] = []
+            for t in tokens {
+                ids += ids.isEmpty ? input(t, after: state) : [t]
+                rows.append(ids.count - 1)
+            }
+            return model.head(model.hiddenStates(ids, state: &state).gatheringRows(rows)).logSoftmax()
+        }
+        let shared = Self.sharedPrefixCount(texts)
+        let prefix = following(texts.first?.prefix(shared) ?? [], &state)  // row k − 1: token k, for k in 1...shared
+        return texts.map { text in
+            var own = state
+            let rest = following(text.dropFirst(shared).dropLast(), &own)  // row k − 1 − shared: token k > shared
+            return text.indices.map { k -> Float? in
+                guard k > 0 else { return first.map { weight * $0.data[Int(text[0])] + lengthBonus } }
+                let (rows, r) = k <= shared ? (prefix!, k - 1) : (rest!, k - 1 - shared)
+                return weight * rows.data[r * rows.lastDim + Int(text[k])] + lengthBonus
+            }
+        }
+    }
+
+    /// How many tokens all `lists` begin with.
+    static func sharedPrefixCount(_ lists: [[Int32]]) -> Int {
+        guard let shortest = lists.map(\.count).min() else { return 0 }
+        return (0..<shortest).first { k in lists.contains { $0[k] != lists[0][k] } } ?? shortest
+    }
+
     /// A token spelled without its leading space, in the LM's tokens (" Choose" → "Cho", "ose");
     /// the token itself when it has no leading space or is not whole UTF-8 on its own.
     func spaceless(_ token: Int32) -> [Int32] {

@@ -76,19 +76,70 @@ struct WhisperWindowDecoder {
     /// that fallback at once, also in the rare case where an earlier hypothesis would have won.
     /// The result is then `abandoned`: the best live hypothesis so far, to be used only as a
     /// rejected decoding.
+    ///
+    /// With `rescoring`, a beam search without the LM (under active fusion) returns, of its
+    /// finished hypotheses that `rescoring` admits, the best by the fused score, (whisper's
+    /// log-probability + `fusionTerms`) / tokens, the rank a fused search gives its hypotheses;
+    /// whisper's own pick when it admits none. The LM then chooses among the candidates whisper
+    /// is sure of, where steering the search gave a decoding whisper was unsure of (docs/asr.md,
+    /// "The LM ranks the unfused retry's hypotheses").
     func decode(_ primed: Primed, beamSize: Int, temperature: Float, seed: UInt64, lmContext: [Int32] = [],
-                fused: Bool = true, abandoningLoopsAfter previousText: String? = nil) -> Result {
+                fused: Bool = true, abandoningLoopsAfter previousText: String? = nil, rescoring: ((Result) -> Bool)? = nil) -> Result {
         let lm = fusion.flatMap { fused && $0.isActive ? $0.start(context: lmContext) : nil }
         let ilm = lm != nil ? primed.internalLM : nil
         let loops = lm != nil ? previousText : nil
-        let (tokens, sum, abandoned) = temperature > 0 || beamSize <= 1
-            ? sample(state: primed.state, firstLogits: primed.firstLogits, temperature: temperature, seed: seed, lm: lm, ilm: ilm,
-                     abandoningLoopsAfter: loops)
-            : beamSearch(state: primed.state, firstLogits: primed.firstLogits, beamSize: beamSize, lm: lm, ilm: ilm,
-                         abandoningLoopsAfter: loops)
+        if temperature > 0 || beamSize <= 1 {
+            let (tokens, sum, abandoned) = sample(state: primed.state, firstLogits: primed.firstLogits, temperature: temperature, seed: seed,
+                                                  lm: lm, ilm: ilm, abandoningLoopsAfter: loops)
+            return result(tokens, sum, primed, temperature, fused: lm != nil, abandoned: abandoned)
+        }
+        let (tokens, sum, abandoned, finished) = beamSearch(state: primed.state, firstLogits: primed.firstLogits, beamSize: beamSize,
+                                                            lm: lm, ilm: ilm, abandoningLoopsAfter: loops)
+        let best = result(tokens, sum, primed, temperature, fused: lm != nil, abandoned: abandoned)
+        guard let passes = rescoring, let fusion, fusion.isActive, lm == nil, finished.count > 1 else { return best }
+        let admitted = finished.map { result($0.tokens, $0.asr, primed, temperature, fused: false, abandoned: false) }.filter(passes)
+        guard admitted.count > 1 else { return admitted.first ?? best }
+        let ranks = zip(admitted, fusionTerms(of: admitted.map(\.tokens), lmContext: lmContext, internalLM: primed.internalLM))
+            .map { r, term in (r.sumLogProb + term) / Double(max(1, r.tokens.count)) }
+        return admitted[ranks.indices.max { ranks[$0] < ranks[$1] }!]
+    }
+
+    /// A decoding's result from its tokens and their ASR log-probability sum.
+    private func result(_ tokens: [Int32], _ sum: Double, _ primed: Primed, _ temperature: Float, fused: Bool, abandoned: Bool) -> Result {
         let text = self.text(tokens)
         return Result(tokens: tokens, sumLogProb: sum, noSpeechProbability: primed.noSpeechProbability, temperature: temperature,
-                      fused: lm != nil, text: text, compressionRatio: Self.compressionRatio(text), abandoned: abandoned)
+                      fused: fused, text: text, compressionRatio: Self.compressionRatio(text), abandoned: abandoned)
+    }
+
+    /// For each of a window's hypotheses, the sum of the fusion terms a fused beam search adds
+    /// along it (`ShallowFusion.addBonuses` without the repetition guard, which is off by
+    /// default): λ·log p_LM + β − μ·log p_ILM for each text token the LM scores. The
+    /// hypotheses of one beam search share most of their beginning, which the LM and the
+    /// internal LM read once.
+    func fusionTerms(of hypotheses: [[Int32]], lmContext: [Int32], internalLM: (WhisperModel.DecoderState, Tensor)?) -> [Double] {
+        guard let fusion else { return hypotheses.map { _ in 0 } }
+        let textAt = hypotheses.map { h in h.indices.filter { h[$0] < vocabulary.endOfText } }
+        let lmTerms = fusion.terms(of: zip(hypotheses, textAt).map { h, at in at.map { h[$0] } }, context: lmContext)
+        var totals = lmTerms.map { $0.reduce(0.0) { $0 + Double($1 ?? 0) } }
+        guard fusion.internalWeight != 0, let (start, first) = internalLM else { return totals }
+        // The internal LM reads every token; its row for position p comes after tokens[..<p].
+        let shared = ShallowFusion.sharedPrefixCount(hypotheses)
+        var state = start
+        let prefix = shared > 0 ? model.decode(Array(hypotheses[0][..<shared]), state: &state, allLogits: true) : nil
+        let prefixRows = (0..<shared).map { fusion.internalLogProbs(prefix!.rows($0..<($0 + 1)).copy()) }  // positions 1...shared
+        for (j, h) in hypotheses.enumerated() {
+            let scored = textAt[j].indices.filter { lmTerms[j][$0] != nil }.map { textAt[j][$0] }
+            let later = scored.filter { $0 > shared }
+            var own = state
+            let rest = later.last.map { model.decode(Array(h[shared..<$0]), state: &own, logitRows: later.map { $0 - 1 - shared }) }
+            for p in scored where p <= shared {
+                totals[j] -= Double(fusion.internalWeight * (p == 0 ? first : prefixRows[p - 1]).data[Int(h[p])])
+            }
+            for (k, p) in later.enumerated() {
+                totals[j] -= Double(fusion.internalWeight * fusion.internalLogProbs(rest!.rows(k..<(k + 1)).copy()).data[Int(h[p])])
+            }
+        }
+        return totals
     }
 
     /// The text of a decoding's tokens (timestamps and special tokens left out).
@@ -178,9 +229,11 @@ struct WhisperWindowDecoder {
     /// beamSize-th continuing one, and at the length limit adds only enough unfinished beams to
     /// have beamSize; inside a repetition loop those rules pick different transcripts.
     /// With fusion, `sum` (ranking) is the fused score and `asr` the ASR log-probability alone.
+    /// Returns the winner's tokens and ASR sum, whether it was abandoned, and every finished
+    /// hypothesis with its ASR sum (for `decode(…rescoring:)`).
     private func beamSearch(state: WhisperModel.DecoderState, firstLogits: Tensor, beamSize: Int,
                             lm: (DecodingState, Tensor?)?, ilm: (WhisperModel.DecoderState, Tensor)?,
-                            abandoningLoopsAfter previousText: String?) -> ([Int32], Double, Bool) {
+                            abandoningLoopsAfter previousText: String?) -> ([Int32], Double, Bool, [(tokens: [Int32], asr: Double)]) {
         struct Beam {
             var tokens: [Int32]; var sum: Double; var asr: Double
             /// Text tokens scored by the LM: (sum − asr) / scored is the mean fusion term.
@@ -225,7 +278,7 @@ struct WhisperWindowDecoder {
             }
             if lastStep || hypotheses.count >= beamSize || next.isEmpty { break }
             if let fusion, let previousText, next.allSatisfy({ fusion.mustRepeat(text($0.tokens), after: previousText) }) {
-                return (next[0].tokens, next[0].asr, true)  // the best live hypothesis so far
+                return (next[0].tokens, next[0].asr, true, [])  // the best live hypothesis so far
             }
             // The surviving beams' LM states advance by their new text token in one batched step.
             if let fusion {
@@ -266,7 +319,7 @@ struct WhisperWindowDecoder {
         }
         if hypotheses.isEmpty { hypotheses = beams.map { ($0.tokens, $0.sum, $0.asr) } }
         let best = hypotheses.max { $0.sum / Double(max(1, $0.tokens.count)) < $1.sum / Double(max(1, $1.tokens.count)) }!
-        return (best.tokens, best.asr, false)
+        return (best.tokens, best.asr, false, hypotheses.map { ($0.tokens, $0.asr) })
     }
 
     /// One step of CTranslate2's beam rule over candidates sorted best first (their tokens, at

@@ -182,7 +182,9 @@ public final class WhisperTranscriber {
     /// last, most random one that transcribe.py keeps. "Surest" is whisper's own mean
     /// log-probability, under fusion too: by the fused score the fused decoding, which failed
     /// whisper's check, would win almost always, and on espeak-ng's German that kept the
-    /// fluent text the LM had steered whisper into (docs/asr.md). Returns it with the last
+    /// fluent text the LM had steered whisper into (docs/asr.md). The fused score does rank the
+    /// hypotheses of the first retry's beam search that pass every check (`decode(…rescoring:)`).
+    /// Returns it with the last
     /// temperature tried, which decides the prompt reset (faster-whisper passes the same on).
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
@@ -206,18 +208,26 @@ public final class WhisperTranscriber {
         var result = first(abandoning: abandoning)
         guard !retries.isEmpty else { return (result, result.temperature) }  // --no-fallback: kept unchecked
         var tried: [(result: WhisperWindowDecoder.Result, repeats: Bool)] = []
-        // A fused window is also checked for the short loops the LM encourages.
-        func repeats(_ result: WhisperWindowDecoder.Result) -> Bool {
+        // A window the LM chose is also checked for the short loops the LM encourages.
+        func repeats(_ result: WhisperWindowDecoder.Result, chosenByLM: Bool) -> Bool {
             result.compressionRatio > options.compressionRatioThreshold
-                || (result.fused && options.fusion!.repeatsWords(result.text, after: previousText))
+                || (chosenByLM && options.fusion!.repeatsWords(result.text, after: previousText))
+        }
+        // Under fusion the first retry (temperature 0 without the LM) keeps, of its beam's
+        // finished hypotheses that pass every check, the best by the fused score: whisper's
+        // confident candidates, ranked by the LM (`decode(…rescoring:)`, docs/asr.md).
+        let fusing = options.fusion?.isActive == true
+        func passes(_ result: WhisperWindowDecoder.Result) -> Bool {
+            !repeats(result, chosenByLM: true) && result.averageLogProb >= options.logProbThreshold
         }
         for attempt in 0...retries.count {
             if attempt > 0 {
                 let t = retries[attempt - 1]
                 result = decoder.decode(primed, beamSize: options.beamSize, temperature: t,
-                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false)
+                                        seed: options.seed &+ UInt64(t * 10), lmContext: lmContext, fused: false,
+                                        rescoring: fusing && attempt == 1 ? passes : nil)
             }
-            let loops = repeats(result)
+            let loops = repeats(result, chosenByLM: result.fused)
             let unsure = result.averageLogProb < options.logProbThreshold
             // Whether the window is silence is whisper's call: a fused decoding's mean
             // log-probability is whisper's score of words the LM helped choose, lower than that
@@ -232,7 +242,7 @@ public final class WhisperTranscriber {
         // one's whole decoding (a loop grows surer as it goes on): it is decoded to its end.
         if let k = tried.firstIndex(where: \.result.abandoned), tried.allSatisfy(\.repeats) {
             let whole = first(abandoning: false)
-            tried[k] = (whole, repeats(whole))
+            tried[k] = (whole, repeats(whole, chosenByLM: whole.fused))
         }
         return (Self.surest(tried), result.temperature)
     }
