@@ -128,13 +128,16 @@ public struct ShallowFusion {
         }
         let shared = Self.sharedPrefixCount(texts)
         let prefix = following(texts.first?.prefix(shared) ?? [], &state)  // row k − 1: token k, for k in 1...shared
+        // Reads through a parameter, which keeps the log-probabilities alive while it reads.
+        func term(_ logProbs: Tensor, row: Int, _ token: Int32) -> Float {
+            weight * logProbs.data[row * logProbs.lastDim + Int(token)] + lengthBonus
+        }
         return texts.map { text in
             var own = state
             let rest = following(text.dropFirst(shared).dropLast(), &own)  // row k − 1 − shared: token k > shared
             return text.indices.map { k -> Float? in
-                guard k > 0 else { return first.map { weight * $0.data[Int(text[0])] + lengthBonus } }
-                let (rows, r) = k <= shared ? (prefix!, k - 1) : (rest!, k - 1 - shared)
-                return weight * rows.data[r * rows.lastDim + Int(text[k])] + lengthBonus
+                guard k > 0 else { return first.map { term($0, row: 0, text[0]) } }
+                return k <= shared ? term(prefix!, row: k - 1, text[k]) : term(rest!, row: k - 1 - shared, text[k])
             }
         }
     }
@@ -185,6 +188,18 @@ public struct ShallowFusion {
         let lse = RowMath.logsumexpRow(row.data, n)
         for i in 0..<n { row.data[i] -= lse }
         return row
+    }
+
+    /// logsumexp over the text tokens of `logits`' row `row`: what `internalLogProbs` subtracts.
+    func textLogSumExp(_ logits: Tensor, row: Int) -> Float {
+        RowMath.logsumexpRow(logits.data + row * logits.lastDim, Int(endOfText))
+    }
+
+    /// The internal LM's log-probability of `token` from the audio-free decoder's logits row
+    /// `row` (as `internalLogProbs` gives it, without normalising a copy); `logSumExp` when
+    /// known (0 for a row `internalLogProbs` has normalised).
+    func internalLogProb(of token: Int32, logits: Tensor, row: Int, logSumExp: Float? = nil) -> Float {
+        logits.data[row * logits.lastDim + Int(token)] - (logSumExp ?? textLogSumExp(logits, row: row))
     }
 
     /// The tokens that followed earlier occurrences of `text`'s last n−1 tokens in `text`.

@@ -122,21 +122,23 @@ struct WhisperWindowDecoder {
         let lmTerms = fusion.terms(of: zip(hypotheses, textAt).map { h, at in at.map { h[$0] } }, context: lmContext)
         var totals = lmTerms.map { $0.reduce(0.0) { $0 + Double($1 ?? 0) } }
         guard fusion.internalWeight != 0, let (start, first) = internalLM else { return totals }
-        // The internal LM reads every token; its row for position p comes after tokens[..<p].
+        // The internal LM reads every token; its row for position p comes after tokens[..<p]
+        // (`first` for p = 0). Rows are read through `ShallowFusion.internalLogProb`, whose
+        // parameter keeps the logits alive while it reads them.
         let shared = ShallowFusion.sharedPrefixCount(hypotheses)
         var state = start
         let prefix = shared > 0 ? model.decode(Array(hypotheses[0][..<shared]), state: &state, allLogits: true) : nil
-        let prefixRows = (0..<shared).map { fusion.internalLogProbs(prefix!.rows($0..<($0 + 1)).copy()) }  // positions 1...shared
+        let prefixSums = prefix.map { p in (0..<shared).map { fusion.textLogSumExp(p, row: $0) } } ?? []
         for (j, h) in hypotheses.enumerated() {
             let scored = textAt[j].indices.filter { lmTerms[j][$0] != nil }.map { textAt[j][$0] }
             let later = scored.filter { $0 > shared }
             var own = state
             let rest = later.last.map { model.decode(Array(h[shared..<$0]), state: &own, logitRows: later.map { $0 - 1 - shared }) }
-            for p in scored where p <= shared {
-                totals[j] -= Double(fusion.internalWeight * (p == 0 ? first : prefixRows[p - 1]).data[Int(h[p])])
-            }
-            for (k, p) in later.enumerated() {
-                totals[j] -= Double(fusion.internalWeight * fusion.internalLogProbs(rest!.rows(k..<(k + 1)).copy()).data[Int(h[p])])
+            for p in scored {
+                let logProb = p == 0 ? fusion.internalLogProb(of: h[0], logits: first, row: 0, logSumExp: 0)
+                    : p <= shared ? fusion.internalLogProb(of: h[p], logits: prefix!, row: p - 1, logSumExp: prefixSums[p - 1])
+                    : fusion.internalLogProb(of: h[p], logits: rest!, row: later.firstIndex(of: p)!)
+                totals[j] -= Double(fusion.internalWeight * logProb)
             }
         }
         return totals
