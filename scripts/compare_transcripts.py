@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Two builds' transcripts of the same sets, utterance by utterance: for every
 `glossa eval asr --json` output in NEW_DIR with a namesake in OLD_DIR, how many hypotheses are
-the same word for word, and the WER of each; with --show, the differing ones.
+the same word for word, how many of the others have fewer / more word errors, and the WER of
+each; with --show, the differing ones.
 
   python3 scripts/compare_transcripts.py runs/pk/test-l0.2-m0 runs/ab/test-l0.2-m0
 """
@@ -27,7 +28,10 @@ def main():
         same = len(new["results"]) - len(differing)
         same_total += same
         total += len(new["results"])
-        print(f"{name}: {same} of {len(new['results'])} the same, WER {100 * old_run['wer']:.2f} -> {100 * new['wer']:.2f}")
+        better = sum(r["wordErrors"] < old[r["path"]]["wordErrors"] for r in differing if r["path"] in old)
+        worse = sum(r["wordErrors"] > old[r["path"]]["wordErrors"] for r in differing if r["path"] in old)
+        print(f"{name}: {same} of {len(new['results'])} the same ({better} fewer word errors, {worse} more), "
+              f"WER {100 * old_run['wer']:.2f} -> {100 * new['wer']:.2f}")
         if show:
             for r in differing:
                 print(f"  {os.path.basename(r['path'])}\n    old: {old.get(r['path'], {}).get('hypothesis')}\n    new: {r['hypothesis']}")
