@@ -184,8 +184,8 @@ public final class WhisperTranscriber {
     /// whisper's check, would win almost always, and on espeak-ng's German that kept the
     /// fluent text the LM had steered whisper into (docs/asr.md). The fused score does rank the
     /// hypotheses of the first retry's beam search that pass every check (`decode(…rescoring:)`).
-    /// Returns it with the last
-    /// temperature tried, which decides the prompt reset (faster-whisper passes the same on).
+    /// Returns it with the last temperature tried, which decides the prompt reset (faster-whisper
+    /// passes the same on).
     func decodeWithFallback(_ decoder: WhisperWindowDecoder, audio: Tensor, prompt: [Int32], lmContext: [Int32],
                             previousText: String, options: Options) -> (WhisperWindowDecoder.Result, Float) {
         let primed = decoder.prime(audio: audio, prompt: prompt)
