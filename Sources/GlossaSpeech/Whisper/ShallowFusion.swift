@@ -128,17 +128,20 @@ public struct ShallowFusion {
         }
         let shared = Self.sharedPrefixCount(texts)
         let prefix = following(texts.first?.prefix(shared) ?? [], &state)  // row k − 1: token k, for k in 1...shared
-        // Reads through a parameter, which keeps the log-probabilities alive while it reads.
-        func term(_ logProbs: Tensor, row: Int, _ token: Int32) -> Float {
-            weight * logProbs.data[row * logProbs.lastDim + Int(token)] + lengthBonus
-        }
+        // Elements are read with Tensor's subscript, which holds the tensor while it reads (a
+        // `.data` pointer taken from a temporary outlives it). Hypotheses that differ only in
+        // timestamps have the same text: each text is scored once.
+        var scoredTexts: [[Int32]: [Float?]] = [:]
         return texts.map { text in
+            if let known = scoredTexts[text] { return known }
             var own = state
             let rest = following(text.dropFirst(shared).dropLast(), &own)  // row k − 1 − shared: token k > shared
-            return text.indices.map { k -> Float? in
-                guard k > 0 else { return first.map { term($0, row: 0, text[0]) } }
-                return k <= shared ? term(prefix!, row: k - 1, text[k]) : term(rest!, row: k - 1 - shared, text[k])
+            let terms = text.indices.map { k -> Float? in
+                guard k > 0 else { return first.map { weight * $0[0, Int(text[0])] + lengthBonus } }
+                return weight * (k <= shared ? prefix![k - 1, Int(text[k])] : rest![k - 1 - shared, Int(text[k])]) + lengthBonus
             }
+            scoredTexts[text] = terms
+            return terms
         }
     }
 
@@ -184,9 +187,8 @@ public struct ShallowFusion {
     /// The internal LM's log-probabilities over text tokens alone (the ids below end-of-text)
     /// from the audio-free decoder's logits row, normalised in place (the caller owns the row).
     func internalLogProbs(_ row: Tensor) -> Tensor {
-        let n = Int(endOfText)
-        let lse = RowMath.logsumexpRow(row.data, n)
-        for i in 0..<n { row.data[i] -= lse }
+        let lse = textLogSumExp(row, row: 0)
+        for i in 0..<Int(endOfText) { row.data[i] -= lse }
         return row
     }
 
@@ -199,7 +201,7 @@ public struct ShallowFusion {
     /// `row` (as `internalLogProbs` gives it, without normalising a copy); `logSumExp` when
     /// known (0 for a row `internalLogProbs` has normalised).
     func internalLogProb(of token: Int32, logits: Tensor, row: Int, logSumExp: Float? = nil) -> Float {
-        logits.data[row * logits.lastDim + Int(token)] - (logSumExp ?? textLogSumExp(logits, row: row))
+        logits[row, Int(token)] - (logSumExp ?? textLogSumExp(logits, row: row))
     }
 
     /// The tokens that followed earlier occurrences of `text`'s last n−1 tokens in `text`.

@@ -123,23 +123,30 @@ struct WhisperWindowDecoder {
         var totals = lmTerms.map { $0.reduce(0.0) { $0 + Double($1 ?? 0) } }
         guard fusion.internalWeight != 0, let (start, first) = internalLM else { return totals }
         // The internal LM reads every token; its row for position p comes after tokens[..<p]
-        // (`first` for p = 0). Rows are read through `ShallowFusion.internalLogProb`, whose
-        // parameter keeps the logits alive while it reads them.
+        // (`first` for p = 0).
         let shared = ShallowFusion.sharedPrefixCount(hypotheses)
         var state = start
         let prefix = shared > 0 ? model.decode(Array(hypotheses[0][..<shared]), state: &state, allLogits: true) : nil
         let prefixSums = prefix.map { p in (0..<shared).map { fusion.textLogSumExp(p, row: $0) } } ?? []
+        // Log-probabilities past the shared beginning, by the tokens up to the last scored one:
+        // hypotheses that differ only in their last timestamp are read once.
+        var laterLogProbs: [[Int32]: [Float]] = [:]
         for (j, h) in hypotheses.enumerated() {
             let scored = textAt[j].indices.filter { lmTerms[j][$0] != nil }.map { textAt[j][$0] }
-            let later = scored.filter { $0 > shared }
-            var own = state
-            let rest = later.last.map { model.decode(Array(h[shared..<$0]), state: &own, logitRows: later.map { $0 - 1 - shared }) }
-            for p in scored {
+            for p in scored where p <= shared {
                 let logProb = p == 0 ? fusion.internalLogProb(of: h[0], logits: first, row: 0, logSumExp: 0)
-                    : p <= shared ? fusion.internalLogProb(of: h[p], logits: prefix!, row: p - 1, logSumExp: prefixSums[p - 1])
-                    : fusion.internalLogProb(of: h[p], logits: rest!, row: later.firstIndex(of: p)!)
+                    : fusion.internalLogProb(of: h[p], logits: prefix!, row: p - 1, logSumExp: prefixSums[p - 1])
                 totals[j] -= Double(fusion.internalWeight * logProb)
             }
+            let later = scored.filter { $0 > shared }
+            guard let last = later.last else { continue }
+            let key = Array(h[shared...last])
+            if laterLogProbs[key] == nil {
+                var own = state
+                let rest = model.decode(Array(h[shared..<last]), state: &own, logitRows: later.map { $0 - 1 - shared })
+                laterLogProbs[key] = later.indices.map { fusion.internalLogProb(of: h[later[$0]], logits: rest, row: $0) }
+            }
+            for logProb in laterLogProbs[key]! { totals[j] -= Double(fusion.internalWeight * logProb) }
         }
         return totals
     }
