@@ -2,7 +2,7 @@
 """Two builds' transcripts of the same sets, utterance by utterance: for every
 `glossa eval asr --json` output in NEW_DIR with a namesake in OLD_DIR, how many hypotheses are
 the same word for word, how many of the others have fewer / more word errors, and the WER of
-each; with --show, the differing ones.
+each, then the word errors of all; with --show, the differing ones.
 
   python3 scripts/compare_transcripts.py runs/pk/test-l0.2-m0 runs/ab/test-l0.2-m0
 """
@@ -17,7 +17,7 @@ def main():
     if len(args) != 2:
         sys.exit("usage: compare_transcripts.py OLD_DIR NEW_DIR [--show]")
     old_dir, new_dir = args
-    same_total = total = 0
+    same_total = total = old_errors = new_errors = 0
     for name in sorted(os.listdir(new_dir)):
         old_path = os.path.join(old_dir, name)
         if not name.endswith(".json") or not os.path.exists(old_path):
@@ -28,6 +28,8 @@ def main():
         same = len(new["results"]) - len(differing)
         same_total += same
         total += len(new["results"])
+        old_errors += sum(old[r["path"]]["wordErrors"] for r in new["results"] if r["path"] in old)
+        new_errors += sum(r["wordErrors"] for r in new["results"] if r["path"] in old)
         better = sum(r["wordErrors"] < old[r["path"]]["wordErrors"] for r in differing if r["path"] in old)
         worse = sum(r["wordErrors"] > old[r["path"]]["wordErrors"] for r in differing if r["path"] in old)
         print(f"{name}: {same} of {len(new['results'])} the same ({better} fewer word errors, {worse} more), "
@@ -35,7 +37,7 @@ def main():
         if show:
             for r in differing:
                 print(f"  {os.path.basename(r['path'])}\n    old: {old.get(r['path'], {}).get('hypothesis')}\n    new: {r['hypothesis']}")
-    print(f"{same_total} of {total} transcripts the same")
+    print(f"{same_total} of {total} transcripts the same; word errors {old_errors} -> {new_errors}")
 
 
 if __name__ == "__main__":
